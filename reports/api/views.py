@@ -1,0 +1,173 @@
+"""REST API v1: thin views that parse, call one service or selector, and shape output."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import selectors as counts
+from reports.fingerprint import client_address, reporter_fingerprint
+from reports.models import Report, Service
+from reports.selectors import services_with_counts
+from reports.services import SubmitResult, report_submit, reports_bulk_create
+from reports.validation import ReportInput, validate_report
+
+from . import serializers as s
+from .throttles import ReportSubmitThrottle
+
+
+def _report_out(result: SubmitResult, item: ReportInput) -> dict:
+    report = result.report
+    return {
+        "id": report.pk if result.counted else None,
+        "service": item.service_slug,
+        "feature": item.feature_slug,
+        "code": report.code,
+        "country": report.country,
+        "region": report.region,
+        "received_at": report.received_at,
+        "observed_at": report.observed_at,
+        "counted": result.counted,
+    }
+
+
+def _query(serializer_class, request) -> dict:
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    data = dict(query.validated_data)
+    data.setdefault("end", timezone.now())
+    data.setdefault("start", data["end"] - timedelta(hours=24))
+    return data
+
+
+class ReportCreateView(APIView):
+    throttle_classes = [ReportSubmitThrottle]
+
+    @extend_schema(
+        request=s.ReportIn,
+        responses={
+            201: s.ReportOut,
+            200: OpenApiResponse(s.ReportOut, "Duplicate within the dedupe window: not counted."),
+        },
+        summary="Report a problem",
+    )
+    def post(self, request):
+        item, errors = validate_report(request.data, now=timezone.now())
+        if errors:
+            raise ValidationError({field: [message] for field, message in errors.items()})
+        fingerprint = reporter_fingerprint(
+            address=client_address(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
+        )
+        result = report_submit(item=item, source=Report.Source.API, fingerprint=fingerprint)
+        return Response(
+            _report_out(result, item), status=status.HTTP_201_CREATED if result.counted else status.HTTP_200_OK
+        )
+
+
+class BulkReportView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.BulkIn, responses={201: s.BulkOut}, summary="Push up to 1,000 reports (partners)")
+    def post(self, request):
+        body = request.data
+        items = body.get("reports") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise ValidationError({"reports": ["Must be a list of report objects."]})
+        if not items:
+            raise ValidationError({"reports": ["Must not be empty."]})
+        limit = settings.TREMOR_BULK_MAX_ITEMS
+        if len(items) > limit:
+            raise ValidationError({"reports": [f"At most {limit} reports per call (got {len(items)})."]})
+        now = timezone.now()
+        valid, bad = [], []
+        for index, raw in enumerate(items):
+            item, errors = validate_report(raw, now=now, allow_observed_at=True)
+            if errors:
+                bad.append({"index": index, "errors": {f: [m] for f, m in errors.items()}})
+            else:
+                valid.append(item)
+        if bad:
+            # All or nothing: a partner fixes the batch and resends it whole.
+            return Response(
+                {"detail": f"{len(bad)} of {len(items)} reports are invalid; none was stored.", "items": bad},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        created = reports_bulk_create(items=valid, source=Report.Source.API, now=now)
+        return Response(
+            {"created": len(created), "first_id": created[0].pk if created else None}, status=status.HTTP_201_CREATED
+        )
+
+
+class ServiceListView(APIView):
+    @extend_schema(responses=s.ServiceOut(many=True), summary="Services with recent report counts")
+    def get(self, request):
+        rows = services_with_counts()
+        return Response([_service_out(row) for row in rows])
+
+
+def _service_out(row: dict) -> dict:
+    service = row["service"]
+    return {
+        "slug": service.slug,
+        "name": service.name,
+        "homepage_url": service.homepage_url,
+        "reports_last_hour": row["reports_last_hour"],
+        "reports_last_24h": row["reports_last_24h"],
+    }
+
+
+class ServiceDetailView(APIView):
+    @extend_schema(responses=s.ServiceDetailOut, summary="One service, its features and counts")
+    def get(self, request, slug: str):
+        service = get_object_or_404(Service, slug=slug, active=True)
+        (row,) = services_with_counts(services=[service])
+        features = [{"slug": f.slug, "name": f.name} for f in service.features.all()]
+        return Response({**_service_out(row), "features": features})
+
+
+class TimeseriesView(APIView):
+    @extend_schema(parameters=[s.TimeseriesQuery], responses=s.TimeseriesOut, summary="Reports over time, zero-filled")
+    def get(self, request, slug: str):
+        service = get_object_or_404(Service, slug=slug, active=True)
+        q = _query(s.TimeseriesQuery, request)
+        minutes = (q["end"] - q["start"]).total_seconds() / 60
+        if minutes / {"1m": 1, "5m": 5, "15m": 15, "1h": 60}[q["interval"]] > 20_000:
+            raise ValidationError({"interval": ["Too many buckets for this range: choose a coarser interval."]})
+        filters = {k: q[k] for k in ("region", "country", "code", "feature") if k in q}
+        series = counts.timeseries(
+            service_id=service.id, start=q["start"], end=q["end"], interval=q["interval"], filters=filters
+        )
+        return Response(
+            {
+                "service": service.slug,
+                "interval": q["interval"],
+                "start": q["start"],
+                "end": q["end"],
+                "buckets": [{"t": t.isoformat().replace("+00:00", "Z"), "count": int(n)} for t, n in series.items()],
+            }
+        )
+
+
+class BreakdownView(APIView):
+    @extend_schema(parameters=[s.BreakdownQuery], responses=s.BreakdownOut, summary="Counts and shares per value")
+    def get(self, request, slug: str):
+        service = get_object_or_404(Service, slug=slug, active=True)
+        q = _query(s.BreakdownQuery, request)
+        values = counts.breakdown(service_id=service.id, start=q["start"], end=q["end"], dimension=q["dimension"])
+        return Response(
+            {
+                "service": service.slug,
+                "dimension": q["dimension"],
+                "start": q["start"],
+                "end": q["end"],
+                "total": sum(v["count"] for v in values),
+                "values": values,
+            }
+        )

@@ -1,0 +1,55 @@
+"""An in-process cache of services and their features.
+
+Intake validates every report against the catalog; reading it from the
+database per report (or per bulk item) would cost a round trip each, so each
+process keeps a copy refreshed every few seconds and on a miss.
+"""
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .models import Feature, Service
+
+_REFRESH_SECONDS = 30.0
+_MISS_REFRESH_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    id: int
+    slug: str
+    name: str
+    active: bool
+    features: dict[str, int] = field(default_factory=dict)  # slug -> Feature.id
+
+
+class Catalog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._services: dict[str, ServiceEntry] = {}
+        self._loaded_at = 0.0
+
+    def _load(self) -> None:
+        features: dict[int, dict[str, int]] = {}
+        for service_id, slug, feature_id in Feature.objects.values_list("service_id", "slug", "id"):
+            features.setdefault(service_id, {})[slug] = feature_id
+        self._services = {
+            slug: ServiceEntry(id=pk, slug=slug, name=name, active=active, features=features.get(pk, {}))
+            for pk, slug, name, active in Service.objects.values_list("id", "slug", "name", "active")
+        }
+        self._loaded_at = time.monotonic()
+
+    def service(self, slug: str) -> ServiceEntry | None:
+        with self._lock:
+            age = time.monotonic() - self._loaded_at
+            if age > _REFRESH_SECONDS or (slug not in self._services and age > _MISS_REFRESH_SECONDS):
+                self._load()
+            return self._services.get(slug)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._loaded_at = 0.0
+
+
+catalog = Catalog()

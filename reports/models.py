@@ -1,0 +1,65 @@
+from django.db import models
+
+
+class Service(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    homepage_url = models.URLField(blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Feature(models.Model):
+    OTHER = "other"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="features")
+    slug = models.SlugField(max_length=64)
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["service", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "slug"], name="feature_unique_per_service"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.slug}/{self.slug}"
+
+
+class Report(models.Model):
+    class Source(models.TextChoices):
+        WEB = "web"
+        API = "api"
+        IMPORT = "import"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="reports")
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="reports")
+    code = models.CharField(max_length=32)
+    country = models.CharField(max_length=2)
+    region = models.CharField(max_length=8)
+    # When the problem was seen: the server clock for live reports, the
+    # partner's `observed_at` for bulk and import. Buckets are keyed on it.
+    observed_at = models.DateTimeField()
+    # Server clock at insert; bucketing finds new reports through it.
+    received_at = models.DateTimeField()
+    source = models.CharField(max_length=8, choices=Source.choices)
+    comment = models.CharField(max_length=280, blank=True)
+    # HMAC of client address + user agent; the raw address is never stored.
+    fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            # Bucketing: "which reports arrived since the last run".
+            models.Index(fields=["received_at"], name="report_received_idx"),
+            # Raw counts for the minutes not bucketed yet, and rebuilds.
+            models.Index(fields=["service", "observed_at"], name="report_service_observed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.code} {self.country} @ {self.observed_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,85 @@
+"""Writes of the intake side: services, single reports, batches."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .catalog import catalog
+from .dedupe import claim_first_report, release_claim
+from .models import Feature, Report, Service
+from .validation import ReportInput
+
+
+def service_create(*, slug: str, name: str, homepage_url: str = "", features: Iterable[str] = ()) -> Service:
+    """A service and its features; every service also accepts `other`."""
+    with transaction.atomic():
+        service = Service.objects.create(slug=slug, name=name, homepage_url=homepage_url)
+        slugs = dict.fromkeys([*features, Feature.OTHER])
+        Feature.objects.bulk_create(
+            [Feature(service=service, slug=slugify(s), name=s.replace("-", " ").capitalize()) for s in slugs]
+        )
+    catalog.invalidate()
+    return service
+
+
+def feature_ensure(*, service_id: int, slug: str) -> int:
+    feature, _ = Feature.objects.get_or_create(
+        service_id=service_id, slug=slug, defaults={"name": slug.replace("-", " ").capitalize()}
+    )
+    catalog.invalidate()
+    return feature.id
+
+
+def _feature_id(item: ReportInput) -> int:
+    # `other` is accepted for every service even if nobody created it yet.
+    return item.feature_id or feature_ensure(service_id=item.service_id, slug=item.feature_slug)
+
+
+def _report(item: ReportInput, *, source: str, now: datetime, fingerprint: str = "") -> Report:
+    return Report(
+        service_id=item.service_id,
+        feature_id=_feature_id(item),
+        code=item.code,
+        country=item.country,
+        region=item.region,
+        observed_at=item.observed_at or now,
+        received_at=now,
+        source=source,
+        comment=item.comment,
+        fingerprint=fingerprint,
+    )
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    report: Report
+    counted: bool
+
+
+def report_submit(*, item: ReportInput, source: str, fingerprint: str) -> SubmitResult:
+    """One report from an owner (form or API), counted only if first in the dedupe window.
+
+    A duplicate is answered but not stored: a flood from one client must not
+    grow the table nor any count.
+    """
+    now = timezone.now()
+    report = _report(item, source=source, now=now, fingerprint=fingerprint)
+    if not claim_first_report(service_id=item.service_id, fingerprint=fingerprint, now=now):
+        return SubmitResult(report=report, counted=False)
+    try:
+        report.save(force_insert=True)
+    except BaseException:
+        release_claim(service_id=item.service_id, fingerprint=fingerprint)
+        raise
+    return SubmitResult(report=report, counted=True)
+
+
+def reports_bulk_create(*, items: Sequence[ReportInput], source: str, now: datetime | None = None) -> list[Report]:
+    """Store a validated batch in one INSERT (partners and imports: no dedupe)."""
+    now = now or timezone.now()
+    rows = [_report(item, source=source, now=now) for item in items]
+    return Report.objects.bulk_create(rows, batch_size=1000)

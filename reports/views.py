@@ -1,0 +1,61 @@
+"""Owner-facing pages: service list, service page, the report form."""
+
+from datetime import timedelta
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from analytics.selectors import total_count
+
+from .catalog import catalog
+from .fingerprint import client_address, reporter_fingerprint
+from .forms import ReportForm
+from .locale import country_from_accept_language
+from .models import Report, Service
+from .selectors import services_with_counts
+from .services import report_submit
+
+
+def home(request):
+    return render(request, "reports/home.html", {"rows": services_with_counts()})
+
+
+def service_page(request, slug: str):
+    service = get_object_or_404(Service, slug=slug, active=True)
+    (row,) = services_with_counts(services=[service])
+    return render(request, "reports/service.html", {"service": service, "row": row})
+
+
+def report_form(request, slug: str):
+    service = get_object_or_404(Service, slug=slug, active=True)
+    entry = catalog.service(slug)
+    if entry is None:
+        raise Http404
+    features = [(f.slug, f.name) for f in service.features.all()]
+    if request.method == "POST":
+        form = ReportForm(request.POST, service=entry, features=features)
+        if form.is_bot():
+            # Look like success to the bot, count nothing.
+            return redirect(reverse("report-thanks", args=[slug]))
+        if form.is_valid() and form.cleaned_item is not None:
+            fingerprint = reporter_fingerprint(
+                address=client_address(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
+            )
+            result = report_submit(item=form.cleaned_item, source=Report.Source.WEB, fingerprint=fingerprint)
+            return redirect(reverse("report-thanks", args=[slug]) + f"?counted={int(result.counted)}")
+    else:
+        country = country_from_accept_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+        form = ReportForm(service=entry, features=features, initial={"country": country, "code": "none"})
+    return render(request, "reports/report_form.html", {"service": service, "form": form})
+
+
+def report_thanks(request, slug: str):
+    service = get_object_or_404(Service, slug=slug, active=True)
+    now = timezone.now()
+    recent = total_count(start=now - timedelta(hours=1), end=now, service_id=service.id)
+    counted = request.GET.get("counted") != "0"
+    # Others = everyone but the reporter, whose own report is in `recent` when counted.
+    others = max(recent - 1, 0) if counted else recent
+    return render(request, "reports/thanks.html", {"service": service, "others": others, "counted": counted})

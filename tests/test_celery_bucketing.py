@@ -1,0 +1,47 @@
+import time
+from datetime import timedelta
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from analytics.models import Bucket
+from analytics.tasks import bucket_reports
+from reports.models import Report
+
+
+def test_a_real_worker_buckets_reports_sent_through_redis(tesla, celery_worker_process):
+    at = timezone.now() - timedelta(minutes=3)
+    f = tesla.features.get(slug="climate")
+    Report.objects.bulk_create(
+        [
+            Report(
+                service=tesla,
+                feature=f,
+                code="503",
+                country="FR",
+                region="EU",
+                observed_at=at,
+                received_at=at,
+                source="api",
+            )
+            for _ in range(4)
+        ]
+    )
+    bucket_reports.delay()
+    bucket_reports.delay()  # twice: still counted once
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if Bucket.objects.aggregate(n=Sum("count"))["n"] == 4:
+            break
+        time.sleep(0.2)
+    time.sleep(1)  # let the second run finish too
+    assert Bucket.objects.aggregate(n=Sum("count"))["n"] == 4
+
+
+def test_the_beat_schedule_buckets_every_minute():
+    from celery.schedules import crontab
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["bucket-reports"]
+    assert entry["task"] == "analytics.tasks.bucket_reports"
+    assert entry["schedule"] == crontab()

@@ -1,0 +1,67 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from analytics.models import Bucket
+from reports.models import Report, Service
+
+HEADER = "observed_at,service,country,code,feature\n"
+
+
+def write(tmp_path, text):
+    path = tmp_path / "reports.csv"
+    path.write_text(text)
+    return path
+
+
+def test_it_imports_and_buckets(tmp_path, tesla, capsys):
+    path = write(
+        tmp_path,
+        HEADER + "2023-02-14T09:01:10Z,tesla,FR,503,climate\n"
+        "2023-02-14T09:01:50Z,tesla,DE,503,climate\n2023-02-14T09:02:00Z,tesla,US,none,location\n",
+    )
+    call_command("import_reports", str(path))
+    assert Report.objects.filter(source="import").count() == 3
+    assert sorted(Bucket.objects.values_list("country", "count")) == [("DE", 1), ("FR", 1), ("US", 1)]
+    assert "Imported 3 reports" in capsys.readouterr().out
+
+
+def test_a_bad_row_is_named_by_line_and_nothing_is_imported(tmp_path, tesla):
+    path = write(
+        tmp_path,
+        HEADER + "2023-02-14T09:01:10Z,tesla,FR,503,climate\n"
+        "2023-02-14T09:01:50Z,tesla,XX,503,climate\nnot-a-date,tesla,FR,503,climate\n",
+    )
+    with pytest.raises(CommandError, match="nothing imported"):
+        call_command("import_reports", str(path))
+    assert not Report.objects.exists()
+
+
+def test_errors_give_line_numbers_and_reasons(tmp_path, tesla, capsys):
+    path = write(
+        tmp_path, HEADER + "2023-02-14T09:01:10Z,tesla,FR,503,climate\n2023-02-14T09:01:50Z,tesla,XX,503,climate\n"
+    )
+    with pytest.raises(CommandError):
+        call_command("import_reports", str(path))
+    err = capsys.readouterr().err
+    assert "line 3" in err and "country" in err
+
+
+def test_unknown_services_need_the_flag(tmp_path, db):
+    path = write(tmp_path, HEADER + "2021-11-19T21:00:00Z,tesla,US,500,remote-unlock\n")
+    with pytest.raises(CommandError):
+        call_command("import_reports", str(path))
+    call_command("import_reports", str(path), "--create-services")
+    service = Service.objects.get(slug="tesla")
+    assert {"remote-unlock", "other"} <= set(service.features.values_list("slug", flat=True))
+    assert Report.objects.get().region == "NA"
+
+
+def test_a_missing_column_is_reported(tmp_path, tesla):
+    path = write(tmp_path, "observed_at,service,country\n2023-02-14T09:01:10Z,tesla,FR\n")
+    with pytest.raises(CommandError, match="nothing imported"):
+        call_command("import_reports", str(path))
+
+
+def test_a_missing_file_is_reported(tmp_path, db):
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import_reports", str(tmp_path / "nope.csv"))
