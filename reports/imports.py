@@ -61,11 +61,26 @@ def _create_missing(rows: list[dict]) -> None:
     catalog.invalidate()
 
 
+def _observed(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) and value else None
+    except ValueError:  # well-formed but impossible, e.g. 2023-02-30
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
+
+
 def import_csv(path: Path, *, create_services: bool = False, progress: Progress | None = None) -> ImportResult:
     try:
         rows = _read(path)
     except UnicodeDecodeError as exc:
         raise ImportFailed([f"file is not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+    return import_rows(rows, create_services=create_services, progress=progress)
+
+
+def import_rows(rows: list[dict], *, create_services: bool = False, progress: Progress | None = None) -> ImportResult:
+    """Validate every row (line numbers as in a CSV with a header), then store all in one transaction."""
     if create_services:
         _create_missing(rows)
     now = timezone.now()
@@ -73,8 +88,8 @@ def import_csv(path: Path, *, create_services: bool = False, progress: Progress 
     errors: list[str] = []
     for number, row in enumerate(rows, start=2):  # line 1 is the header
         item, problems = validate_report(row, now=now)
-        observed = parse_datetime(row.get("observed_at") or "") if row.get("observed_at") else None
-        if observed is None or observed.tzinfo is None:
+        observed = _observed(row.get("observed_at"))
+        if observed is None:
             problems = {**problems, "observed_at": "must be an ISO 8601 UTC date-time, e.g. 2023-02-14T09:00:00Z"}
         if problems:
             errors.append(f"line {number}: " + "; ".join(f"{f}: {m}" for f, m in problems.items()))

@@ -1,0 +1,33 @@
+"""Demo data for `./tremor up`: tesla with two ordinary weeks and the 14 Feb 2023 outage in the last day."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from reports.imports import import_rows
+from reports.models import Service
+from reports.services import service_create
+
+from . import scenarios
+from .services import bucket_range
+
+SERVICE = "tesla"
+
+
+def load_demo(*, now: datetime, reset: bool = False, progress: Callable[[str], None] = print) -> int:
+    """Load the demo stream ending at `now`; returns the number of reports (0 if already loaded)."""
+    existing = Service.objects.filter(slug=SERVICE).first()
+    if existing is not None and not reset:
+        progress(f"demo: service {SERVICE!r} exists, keeping it (seed_demo --reset reloads it)")
+        return 0
+    if existing is not None:
+        existing.delete()
+    service_create(
+        slug=SERVICE, name="Tesla", homepage_url="https://www.tesla.com", features=scenarios.TESLA_FEATURES
+    )
+    frame = scenarios.demo_stream(now=now, service=SERVICE)
+    rows = frame[scenarios.CSV_COLUMNS].to_dict("records")
+    progress(f"demo: storing {len(rows):,} reports from {rows[0]['observed_at']:%Y-%m-%d %H:%M} UTC to now")
+    result = import_rows(rows)
+    written = bucket_range(start=result.start, end=result.end, services=[SERVICE])
+    progress(f"demo: {written:,} minute buckets written")
+    return result.rows
