@@ -41,3 +41,64 @@ class BucketingState(models.Model):
 
     def __str__(self) -> str:
         return f"bucketed until {self.bucketed_until}"
+
+
+class Level(models.IntegerChoices):
+    NORMAL = 0, "normal"
+    POSSIBLE = 1, "possible"
+    PROBLEMS = 2, "problems"
+
+
+class Incident(models.Model):
+    """An outage of one service as the detector saw it; one row across relapses (phases)."""
+
+    class Status(models.TextChoices):
+        ONGOING = "ongoing"
+        RESOLVED = "resolved"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="incidents")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ONGOING)
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.PROBLEMS)
+    started_at = models.DateTimeField(help_text="Estimated onset, not the detection time.")
+    detected_at = models.DateTimeField()
+    peak_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    peak_reports_per_minute = models.FloatField()
+    baseline_at_peak = models.FloatField()
+    excess_reports = models.FloatField()
+    # {"regions": [...], "countries": [...], "codes": [...], "features": [...]}, by share of the excess.
+    scope = models.JSONField(default=dict)
+    scope_shares = models.JSONField(default=dict)
+    is_regional = models.BooleanField(default=False)
+    # [{"started_at": iso, "ended_at": iso | None}]: a relapse within the merge gap adds a phase.
+    phases = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            # The tick: "the ongoing incident of this service"; lists by service and time.
+            models.Index(fields=["service", "status", "started_at"], name="incident_service_status_idx"),
+            models.Index(fields=["started_at"], name="incident_started_idx"),
+        ]
+        constraints = [
+            # Two ticks racing can never open two ongoing incidents for one service.
+            models.UniqueConstraint(
+                fields=["service"], condition=models.Q(status="ongoing"), name="one_ongoing_incident_per_service"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.get_status_display()} since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ServiceStatus(models.Model):
+    """The detector's latest verdict per service, written by every tick."""
+
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, primary_key=True, related_name="status")
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NORMAL)
+    evaluated_at = models.DateTimeField(null=True)
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.service_id}: {self.get_level_display()}"
