@@ -1,0 +1,220 @@
+"""Outage detection core: fast vectorised scoring + causal batch runner.
+
+Evidence at time t, for each trailing window length W in config.windows_minutes:
+
+    S = sum of counts over the last W minutes,  M = sum of expected counts,
+    evidence_W = -log10 P(X >= S),  X ~ NegBin(mean=M, alpha_W from the fit)
+
+A window is "strong" when evidence_W >= problems_evidence AND S - M >= min_excess
+AND S >= min_ratio * M (significance alone would fire on tiny relative bumps of
+huge series; excess alone would fire on ten reports in a quiet hour). Levels:
+
+    problems (2): some window strong for the last `problems_minutes`
+    possible (1): some window moderate (possible_evidence / min_excess_possible)
+                  for the last `possible_minutes`
+    normal   (0): otherwise, and always before `min_history_minutes` of history.
+
+Scoring is stateless: the live tick passes the last `required_rows()` counts and
+expected values per series, and gets exactly the decision the batch runner
+makes, because both call `_window_flags` on the same trailing sums.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analytics.baseline import (
+    DetectorConfig,
+    Profile,
+    fit_arrays,
+    fit_profile,
+    infer_step_minutes,
+    nb_log10_sf,
+    time_slots,
+)
+
+__all__ = [
+    "DetectorConfig", "Profile", "TREMOR_CONFIG", "NAB_CONFIG", "fit_profile",
+    "ScoreResult", "required_rows", "score_window", "detect_series",
+]
+
+NORMAL, POSSIBLE, PROBLEMS = 0, 1, 2
+
+# Tremor: 1-minute report buckets, 0-20 reports/min per service, slices less.
+TREMOR_CONFIG = DetectorConfig()
+# NAB realTweets: 5-minute tweet counts with heavy-tailed bursts. Same time
+# constants; a more tail-aware dispersion (0.95 quantile) and a stricter evidence
+# bar keep the many unlabelled tweet bursts from firing. Tuned on all 7 NAB
+# files (see analytics/NAB_TUNING.md for the held-out checks).
+NAB_CONFIG = replace(
+    TREMOR_CONFIG,
+    step_minutes=5.0,
+    dispersion_quantile=0.95,
+    problems_evidence=10.0,
+    possible_evidence=5.0,
+    refit_minutes=120.0,
+    rearm_minutes=1440.0,
+)
+
+
+def _rows(minutes: float, step_minutes: float) -> int:
+    return max(1, int(math.ceil(minutes / step_minutes - 1e-9)))
+
+
+def required_rows(config: DetectorConfig, step_minutes: float | None = None) -> int:
+    """Trailing rows the live tick must pass to score_window for an exact decision."""
+    step = step_minutes or config.step_minutes
+    longest = max(_rows(w, step) for w in config.windows_minutes)
+    sustain = max(_rows(config.possible_minutes, step), _rows(config.problems_minutes, step))
+    return longest + sustain - 1
+
+
+def _trailing_sums(x: np.ndarray, rows: int) -> np.ndarray:
+    """Trailing sums along the last axis (partial sums at the start)."""
+    c = np.cumsum(x, axis=-1)
+    out = c.copy()
+    out[..., rows:] = c[..., rows:] - c[..., :-rows]
+    return out
+
+
+def _sustained(flag: np.ndarray, rows: int) -> np.ndarray:
+    """True where `flag` held on each of the last `rows` positions (last axis)."""
+    return _trailing_sums(flag.astype(np.int64), rows) >= rows
+
+
+def _window_flags(
+    counts: np.ndarray, expected: np.ndarray, alpha: np.ndarray, config: DetectorConfig, step: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per position: (evidence, strong, moderate). alpha has a leading window axis."""
+    evidence = np.zeros(counts.shape)
+    strong = np.zeros(counts.shape, dtype=bool)
+    moderate = np.zeros(counts.shape, dtype=bool)
+    for k, wmin in enumerate(config.windows_minutes):
+        rows = _rows(wmin, step)
+        s = _trailing_sums(counts, rows)
+        m = _trailing_sums(expected, rows)
+        ev = nb_log10_sf(s, m, alpha[k])
+        excess = s - m
+        ratio_ok = s >= config.min_ratio * m
+        evidence = np.maximum(evidence, np.where(ratio_ok, ev, 0.0))
+        strong |= ratio_ok & (ev >= config.problems_evidence) & (excess >= config.min_excess)
+        moderate |= ratio_ok & (ev >= config.possible_evidence) & (excess >= config.min_excess_possible)
+    return evidence, strong, moderate
+
+
+def _levels(strong: np.ndarray, moderate: np.ndarray, config: DetectorConfig, step: float) -> np.ndarray:
+    problems = _sustained(strong, _rows(config.problems_minutes, step))
+    possible = _sustained(moderate | strong, _rows(config.possible_minutes, step))
+    return np.where(problems, PROBLEMS, np.where(possible, POSSIBLE, NORMAL)).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    evidence: np.ndarray  # (n,) max -log10 p over windows at the last position
+    level: np.ndarray  # (n,) int8 0/1/2
+    upper: np.ndarray  # (n,) per-step upper band (upper_quantile) at the last position
+
+
+def score_window(
+    counts: np.ndarray,
+    expected: np.ndarray,
+    alpha: np.ndarray,
+    config: DetectorConfig,
+    step_minutes: float | None = None,
+) -> ScoreResult:
+    """Live tick: score many series at their latest position, vectorised.
+
+    counts, expected: (n_series, R) with R >= required_rows(config), oldest
+    first, the last column being "now". alpha: (n_series, n_windows) or
+    (n_windows,) from each series' Profile. Warm-up (too little history) is
+    the caller's business: pass level 0 for series without a usable Profile.
+    """
+    step = step_minutes or config.step_minutes
+    counts = np.nan_to_num(np.clip(np.atleast_2d(np.asarray(counts, float)), 0, None))
+    expected = np.atleast_2d(np.asarray(expected, float))
+    alpha = np.asarray(alpha, float)
+    alpha = np.broadcast_to(alpha if alpha.ndim == 2 else alpha[None, :], (counts.shape[0], len(config.windows_minutes)))
+    a = alpha.T[:, :, None]  # (n_windows, n, 1), broadcast over time
+    ev, strong, moderate = _window_flags(counts, expected, a, config, step)
+    level = _levels(strong, moderate, config, step)
+    upper = _upper_band(expected[:, -1], alpha[:, 0], config.upper_quantile)
+    return ScoreResult(evidence=ev[:, -1], level=level[:, -1], upper=upper)
+
+
+def _upper_band(expected: np.ndarray, alpha: np.ndarray, q: float) -> np.ndarray:
+    """Per-step NB quantile, for plotting."""
+    r = 1.0 / np.maximum(alpha, 1e-6)
+    return np.nan_to_num(stats.nbinom.ppf(q, r, r / (r + np.maximum(expected, 1e-12))))
+
+
+def detect_series(
+    series: pd.Series,
+    *,
+    config: DetectorConfig = TREMOR_CONFIG,
+    refit_every: pd.Timedelta | str | None = None,
+) -> pd.DataFrame:
+    """Causal replay of a whole series: what live operation would have said.
+
+    The profile is refitted every `refit_every` (default config.refit_minutes)
+    on a grid anchored at the first timestamp, each time from rows strictly
+    before the refit point, so truncating the input never changes earlier rows.
+    Returns columns count, expected, upper, evidence, level (int 0/1/2).
+    """
+    cols = ["count", "expected", "upper", "evidence", "level"]
+    if len(series) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols}, index=series.index).astype({"level": np.int8})
+    series = series.sort_index()
+    idx = pd.DatetimeIndex(series.index)
+    step = infer_step_minutes(idx, config.step_minutes)
+    counts = np.nan_to_num(np.clip(series.to_numpy(float), 0, None))
+    ns = idx.as_unit("ns").asi8  # pandas 3 may store s/us resolution: normalise
+    minutes = (ns - ns[0]) / 6e10  # minutes since start
+    tod, dow = time_slots(idx, config.slot_minutes)
+
+    # Fitting data: history summed into fit_step buckets anchored at the start
+    # (fewer rows to fit, and a bucket is complete before any refit point).
+    agg = max(1, int(round(config.fit_step_minutes / step)))
+    bucket = (minutes // (agg * step)).astype(np.int64)
+    b_counts = np.bincount(bucket, counts)
+    b_start = np.arange(len(b_counts)) * agg * step  # minutes since start
+    first_row = np.searchsorted(bucket, np.arange(len(b_counts)))
+    b_tod, b_dow = tod[np.minimum(first_row, len(tod) - 1)], dow[np.minimum(first_row, len(dow) - 1)]
+    b_n = np.bincount(bucket, minlength=len(b_counts))
+    b_counts = np.where(b_n > 0, b_counts * agg / np.maximum(b_n, 1), np.nan)  # fill partial buckets
+    fit_step = agg * step
+
+    refit = (pd.Timedelta(refit_every) / pd.Timedelta(minutes=1)) if refit_every is not None else config.refit_minutes
+    refit = max(refit, fit_step)
+    n_fits = int(minutes[-1] // refit) + 1
+    expected = np.empty(len(counts))
+    n_win = len(config.windows_minutes)
+    alpha = np.empty((n_win, len(counts)))
+    warm = np.zeros(len(counts), dtype=bool)
+    hist_minutes = config.history_days * 1440.0
+    for k in range(n_fits):
+        t_fit = k * refit
+        rows = slice(np.searchsorted(minutes, t_fit), np.searchsorted(minutes, t_fit + refit))
+        b_end = np.searchsorted(b_start + fit_step, t_fit, side="right")  # buckets ending <= t_fit
+        b_beg = np.searchsorted(b_start, t_fit - hist_minutes)
+        sl = slice(b_beg, b_end)
+        prof = fit_arrays(
+            b_counts[sl], b_tod[sl], b_dow[sl], t_fit - b_start[sl], config=config, step_minutes=fit_step
+        )
+        expected[rows] = prof.expected_for_slots(tod[rows], dow[rows], step)
+        alpha[:, rows] = prof.alpha[:, None]
+        warm[rows] = prof.n_history * fit_step < config.min_history_minutes
+
+    ev, strong, moderate = _window_flags(counts[None, :], expected[None, :], alpha[:, None, :], config, step)
+    strong[0, warm] = False
+    moderate[0, warm] = False
+    level = _levels(strong, moderate, config, step)[0]
+    ev = np.where(warm, 0.0, ev[0])
+    upper = _upper_band(expected, alpha[0], config.upper_quantile)
+    return pd.DataFrame(
+        {"count": counts, "expected": expected, "upper": upper, "evidence": ev, "level": level},
+        index=series.index,
+    )
