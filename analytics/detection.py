@@ -18,6 +18,7 @@ Scoring is stateless: the live tick passes the last `required_rows()` counts and
 expected values per series, and gets exactly the decision the batch runner
 makes, because both call `_window_flags` on the same trailing sums.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,17 @@ from analytics.baseline import (
 )
 
 __all__ = [
-    "DetectorConfig", "Profile", "TREMOR_CONFIG", "NAB_CONFIG", "fit_profile",
-    "ScoreResult", "required_rows", "score_window", "detect_series",
+    "DetectorConfig",
+    "Profile",
+    "TREMOR_CONFIG",
+    "NAB_CONFIG",
+    "fit_profile",
+    "ScoreResult",
+    "required_rows",
+    "score_window",
+    "detect_series",
+    "detect_frame",
+    "FrameResult",
 ]
 
 NORMAL, POSSIBLE, PROBLEMS = 0, 1, 2
@@ -137,7 +147,9 @@ def score_window(
     counts = np.nan_to_num(np.clip(np.atleast_2d(np.asarray(counts, float)), 0, None))
     expected = np.atleast_2d(np.asarray(expected, float))
     alpha = np.asarray(alpha, float)
-    alpha = np.broadcast_to(alpha if alpha.ndim == 2 else alpha[None, :], (counts.shape[0], len(config.windows_minutes)))
+    alpha = np.broadcast_to(
+        alpha if alpha.ndim == 2 else alpha[None, :], (counts.shape[0], len(config.windows_minutes))
+    )
     a = alpha.T[:, :, None]  # (n_windows, n, 1), broadcast over time
     ev, strong, moderate = _window_flags(counts, expected, a, config, step)
     level = _levels(strong, moderate, config, step)
@@ -151,70 +163,139 @@ def _upper_band(expected: np.ndarray, alpha: np.ndarray, q: float) -> np.ndarray
     return np.nan_to_num(stats.nbinom.ppf(q, r, r / (r + np.maximum(expected, 1e-12))))
 
 
+@dataclass(frozen=True)
+class FrameResult:
+    """Batch output for many series: (n_series, T) arrays over the frame's rows."""
+
+    index: pd.DatetimeIndex
+    keys: list[str]
+    counts: np.ndarray
+    expected: np.ndarray
+    upper: np.ndarray
+    evidence: np.ndarray
+    level: np.ndarray  # int8 0/1/2
+    elevated: np.ndarray  # bool: the shortest window is above its band ("possible" strength)
+    alpha: np.ndarray  # (n_windows, n_series, T)
+
+
+def _fit_series(
+    counts: np.ndarray,
+    minutes: np.ndarray,
+    tod: np.ndarray,
+    dow: np.ndarray,
+    *,
+    config: DetectorConfig,
+    step: float,
+    refit: float,
+    first_fit: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expected, alpha (n_windows, T) and warm-up mask of one series, refitting on the grid."""
+    n = len(counts)
+    # Fitting data: history summed into fit_step buckets anchored at the start
+    # (fewer rows to fit, and a bucket is complete before any refit point).
+    agg = max(1, int(round(config.fit_step_minutes / step)))
+    fit_step = agg * step
+    bucket = (minutes // fit_step).astype(np.int64)
+    b_counts = np.bincount(bucket, counts)
+    b_start = np.arange(len(b_counts)) * fit_step  # minutes since start
+    first_row = np.searchsorted(bucket, np.arange(len(b_counts)))
+    b_tod, b_dow = tod[np.minimum(first_row, n - 1)], dow[np.minimum(first_row, n - 1)]
+    b_n = np.bincount(bucket, minlength=len(b_counts))
+    b_counts = np.where(b_n > 0, b_counts * agg / np.maximum(b_n, 1), np.nan)  # fill partial buckets
+
+    expected = np.zeros(n)
+    alpha = np.full((len(config.windows_minutes), n), config.max_dispersion)
+    warm = np.ones(n, dtype=bool)
+    hist_minutes = config.history_days * 1440.0
+    for k in range(first_fit, int(minutes[-1] // refit) + 1):
+        t_fit = k * refit
+        rows = slice(np.searchsorted(minutes, t_fit), np.searchsorted(minutes, t_fit + refit))
+        b_end = np.searchsorted(b_start + fit_step, t_fit, side="right")  # buckets ending <= t_fit
+        b_beg = np.searchsorted(b_start, t_fit - hist_minutes)
+        sl = slice(b_beg, b_end)
+        prof = fit_arrays(b_counts[sl], b_tod[sl], b_dow[sl], t_fit - b_start[sl], config=config, step_minutes=fit_step)
+        expected[rows] = prof.expected_for_slots(tod[rows], dow[rows], step)
+        alpha[:, rows] = prof.alpha[:, None]
+        warm[rows] = prof.n_history * fit_step < config.min_history_minutes
+    return expected, alpha, warm
+
+
+def detect_frame(
+    frame: pd.DataFrame,
+    *,
+    config: DetectorConfig = TREMOR_CONFIG,
+    refit_every: pd.Timedelta | str | None = None,
+    since: pd.Timestamp | None = None,
+) -> FrameResult:
+    """Causal replay of many series (columns of `frame`): what live operation would have said.
+
+    Each column's profile is refitted every `refit_every` (default
+    config.refit_minutes) on a grid anchored at the first timestamp, each time
+    from rows strictly before the refit point, so truncating the input never
+    changes earlier rows. Rows before `since` serve as history only: they get
+    no fit (expected 0, level 0), which saves the fits nobody reads.
+    """
+    frame = frame.sort_index()
+    idx = pd.DatetimeIndex(frame.index)
+    keys = [str(c) for c in frame.columns]
+    counts = np.nan_to_num(np.clip(frame.to_numpy(float).T, 0, None)).reshape(len(keys), len(idx))
+    n_win = len(config.windows_minutes)
+    if len(idx) == 0 or not keys:
+        empty = np.zeros((len(keys), len(idx)))
+        return FrameResult(idx, keys, counts, empty, empty, empty, empty.astype(np.int8), empty.astype(bool),
+                           np.zeros((n_win, len(keys), len(idx))))  # fmt: skip
+    step = infer_step_minutes(idx, config.step_minutes)
+    ns = idx.as_unit("ns").asi8  # pandas 3 may store s/us resolution: normalise
+    minutes = (ns - ns[0]) / 6e10  # minutes since start
+    tod, dow = time_slots(idx, config.slot_minutes)
+    refit = (pd.Timedelta(refit_every) / pd.Timedelta(minutes=1)) if refit_every is not None else config.refit_minutes
+    refit = max(refit, max(1, int(round(config.fit_step_minutes / step))) * step)
+    first_fit = 0 if since is None else int(max(0.0, (pd.Timestamp(since) - idx[0]) / pd.Timedelta(minutes=1)) // refit)
+
+    expected = np.zeros(counts.shape)
+    alpha = np.zeros((n_win, *counts.shape))
+    warm = np.zeros(counts.shape, dtype=bool)
+    for i in range(len(keys)):
+        expected[i], alpha[:, i], warm[i] = _fit_series(
+            counts[i], minutes, tod, dow, config=config, step=step, refit=refit, first_fit=first_fit
+        )
+
+    ev, strong, moderate = _window_flags(counts, expected, alpha, config, step)
+    strong[warm] = False
+    moderate[warm] = False
+    level = _levels(strong, moderate, config, step)
+    ev = np.where(warm, 0.0, ev)
+    rows = _rows(config.windows_minutes[0], step)
+    s, m = _trailing_sums(counts, rows), _trailing_sums(expected, rows)
+    elevated = (
+        ~warm
+        & (s >= config.min_ratio * m)
+        & (s - m >= config.min_excess_possible)
+        & (nb_log10_sf(s, m, alpha[0]) >= config.possible_evidence)
+    )
+    upper = _upper_band(expected, alpha[0], config.upper_quantile)
+    return FrameResult(idx, keys, counts, expected, upper, ev, level, elevated, alpha)
+
+
 def detect_series(
     series: pd.Series,
     *,
     config: DetectorConfig = TREMOR_CONFIG,
     refit_every: pd.Timedelta | str | None = None,
 ) -> pd.DataFrame:
-    """Causal replay of a whole series: what live operation would have said.
-
-    The profile is refitted every `refit_every` (default config.refit_minutes)
-    on a grid anchored at the first timestamp, each time from rows strictly
-    before the refit point, so truncating the input never changes earlier rows.
-    Returns columns count, expected, upper, evidence, level (int 0/1/2).
-    """
+    """One series through `detect_frame`: columns count, expected, upper, evidence, level (int 0/1/2)."""
     cols = ["count", "expected", "upper", "evidence", "level"]
     if len(series) == 0:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in cols}, index=series.index).astype({"level": np.int8})
     series = series.sort_index()
-    idx = pd.DatetimeIndex(series.index)
-    step = infer_step_minutes(idx, config.step_minutes)
-    counts = np.nan_to_num(np.clip(series.to_numpy(float), 0, None))
-    ns = idx.as_unit("ns").asi8  # pandas 3 may store s/us resolution: normalise
-    minutes = (ns - ns[0]) / 6e10  # minutes since start
-    tod, dow = time_slots(idx, config.slot_minutes)
-
-    # Fitting data: history summed into fit_step buckets anchored at the start
-    # (fewer rows to fit, and a bucket is complete before any refit point).
-    agg = max(1, int(round(config.fit_step_minutes / step)))
-    bucket = (minutes // (agg * step)).astype(np.int64)
-    b_counts = np.bincount(bucket, counts)
-    b_start = np.arange(len(b_counts)) * agg * step  # minutes since start
-    first_row = np.searchsorted(bucket, np.arange(len(b_counts)))
-    b_tod, b_dow = tod[np.minimum(first_row, len(tod) - 1)], dow[np.minimum(first_row, len(dow) - 1)]
-    b_n = np.bincount(bucket, minlength=len(b_counts))
-    b_counts = np.where(b_n > 0, b_counts * agg / np.maximum(b_n, 1), np.nan)  # fill partial buckets
-    fit_step = agg * step
-
-    refit = (pd.Timedelta(refit_every) / pd.Timedelta(minutes=1)) if refit_every is not None else config.refit_minutes
-    refit = max(refit, fit_step)
-    n_fits = int(minutes[-1] // refit) + 1
-    expected = np.empty(len(counts))
-    n_win = len(config.windows_minutes)
-    alpha = np.empty((n_win, len(counts)))
-    warm = np.zeros(len(counts), dtype=bool)
-    hist_minutes = config.history_days * 1440.0
-    for k in range(n_fits):
-        t_fit = k * refit
-        rows = slice(np.searchsorted(minutes, t_fit), np.searchsorted(minutes, t_fit + refit))
-        b_end = np.searchsorted(b_start + fit_step, t_fit, side="right")  # buckets ending <= t_fit
-        b_beg = np.searchsorted(b_start, t_fit - hist_minutes)
-        sl = slice(b_beg, b_end)
-        prof = fit_arrays(
-            b_counts[sl], b_tod[sl], b_dow[sl], t_fit - b_start[sl], config=config, step_minutes=fit_step
-        )
-        expected[rows] = prof.expected_for_slots(tod[rows], dow[rows], step)
-        alpha[:, rows] = prof.alpha[:, None]
-        warm[rows] = prof.n_history * fit_step < config.min_history_minutes
-
-    ev, strong, moderate = _window_flags(counts[None, :], expected[None, :], alpha[:, None, :], config, step)
-    strong[0, warm] = False
-    moderate[0, warm] = False
-    level = _levels(strong, moderate, config, step)[0]
-    ev = np.where(warm, 0.0, ev[0])
-    upper = _upper_band(expected, alpha[0], config.upper_quantile)
+    result = detect_frame(series.to_frame("x"), config=config, refit_every=refit_every)
     return pd.DataFrame(
-        {"count": counts, "expected": expected, "upper": upper, "evidence": ev, "level": level},
+        {
+            "count": result.counts[0],
+            "expected": result.expected[0],
+            "upper": result.upper[0],
+            "evidence": result.evidence[0],
+            "level": result.level[0],
+        },
         index=series.index,
     )
