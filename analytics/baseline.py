@@ -65,6 +65,11 @@ class DetectorConfig:
     refit_minutes: float = 60.0  # batch runner refits this often
     fit_step_minutes: float = 5.0  # history is summed to this bucket before fitting (speed)
     min_history_minutes: float = 360.0  # no alarms before this much history
+    # A young series (less history than this) has no reliable time-of-day
+    # profile yet: its morning rise looks like a spike. It must then exceed
+    # the baseline by `young_min_ratio` instead of `min_ratio`.
+    young_history_days: float = 0.0
+    young_min_ratio: float = 4.0
     # --- scoring (analytics.detection) ---
     windows_minutes: tuple[float, ...] = (5.0, 30.0)  # trailing sums tested
     possible_evidence: float = 4.0  # -log10 p for "possible"

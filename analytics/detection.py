@@ -55,13 +55,17 @@ __all__ = [
 NORMAL, POSSIBLE, PROBLEMS = 0, 1, 2
 
 # Tremor: 1-minute report buckets, 0-20 reports/min per service, slices less.
-TREMOR_CONFIG = DetectorConfig()
+# Refits every 6 hours keep a replay of weeks of ~80 slices within seconds; a
+# micro-burst of a handful of reports must stay below `min_excess`; a new
+# service (3 days) needs a clear ratio. Tuned on the scenario generator's
+# background (analytics/scenarios.py), checked on the reference events.
+TREMOR_CONFIG = DetectorConfig(refit_minutes=360.0, min_excess=15.0, young_history_days=3.0)
 # NAB realTweets: 5-minute tweet counts with heavy-tailed bursts. Same time
 # constants; a more tail-aware dispersion (0.95 quantile) and a stricter evidence
 # bar keep the many unlabelled tweet bursts from firing. Tuned on all 7 NAB
 # files (see analytics/NAB_TUNING.md for the held-out checks).
 NAB_CONFIG = replace(
-    TREMOR_CONFIG,
+    DetectorConfig(),
     step_minutes=5.0,
     dispersion_quantile=0.95,
     problems_evidence=10.0,
@@ -97,9 +101,18 @@ def _sustained(flag: np.ndarray, rows: int) -> np.ndarray:
 
 
 def _window_flags(
-    counts: np.ndarray, expected: np.ndarray, alpha: np.ndarray, config: DetectorConfig, step: float
+    counts: np.ndarray,
+    expected: np.ndarray,
+    alpha: np.ndarray,
+    config: DetectorConfig,
+    step: float,
+    min_ratio: np.ndarray | float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per position: (evidence, strong, moderate). alpha has a leading window axis."""
+    """Per position: (evidence, strong, moderate). alpha has a leading window axis.
+
+    `min_ratio` may vary per position (young series need a larger ratio).
+    """
+    ratio = config.min_ratio if min_ratio is None else min_ratio
     evidence = np.zeros(counts.shape)
     strong = np.zeros(counts.shape, dtype=bool)
     moderate = np.zeros(counts.shape, dtype=bool)
@@ -109,7 +122,7 @@ def _window_flags(
         m = _trailing_sums(expected, rows)
         ev = nb_log10_sf(s, m, alpha[k])
         excess = s - m
-        ratio_ok = s >= config.min_ratio * m
+        ratio_ok = s >= ratio * m
         evidence = np.maximum(evidence, np.where(ratio_ok, ev, 0.0))
         strong |= ratio_ok & (ev >= config.problems_evidence) & (excess >= config.min_excess)
         moderate |= ratio_ok & (ev >= config.possible_evidence) & (excess >= config.min_excess_possible)
@@ -178,46 +191,75 @@ class FrameResult:
     alpha: np.ndarray  # (n_windows, n_series, T)
 
 
-def _fit_series(
-    counts: np.ndarray,
-    minutes: np.ndarray,
-    tod: np.ndarray,
-    dow: np.ndarray,
-    *,
-    config: DetectorConfig,
-    step: float,
-    refit: float,
-    first_fit: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Expected, alpha (n_windows, T) and warm-up mask of one series, refitting on the grid."""
+@dataclass(frozen=True)
+class FitBuckets:
+    """One series summed into fit_step buckets, anchored at its first row."""
+
+    counts: np.ndarray
+    tod: np.ndarray
+    dow: np.ndarray
+    start: np.ndarray  # minutes since the series' first row
+    fit_step: float
+
+
+def fit_buckets(counts: np.ndarray, minutes: np.ndarray, tod: np.ndarray, dow: np.ndarray, *,
+                config: DetectorConfig, step: float) -> FitBuckets:  # fmt: skip
+    # Fewer rows to fit, and a bucket is complete before any refit point.
     n = len(counts)
-    # Fitting data: history summed into fit_step buckets anchored at the start
-    # (fewer rows to fit, and a bucket is complete before any refit point).
     agg = max(1, int(round(config.fit_step_minutes / step)))
     fit_step = agg * step
     bucket = (minutes // fit_step).astype(np.int64)
-    b_counts = np.bincount(bucket, counts)
-    b_start = np.arange(len(b_counts)) * fit_step  # minutes since start
-    first_row = np.searchsorted(bucket, np.arange(len(b_counts)))
-    b_tod, b_dow = tod[np.minimum(first_row, n - 1)], dow[np.minimum(first_row, n - 1)]
-    b_n = np.bincount(bucket, minlength=len(b_counts))
-    b_counts = np.where(b_n > 0, b_counts * agg / np.maximum(b_n, 1), np.nan)  # fill partial buckets
+    sums = np.bincount(bucket, counts)
+    first_row = np.searchsorted(bucket, np.arange(len(sums)))
+    b_n = np.bincount(bucket, minlength=len(sums))
+    return FitBuckets(
+        counts=np.where(b_n > 0, sums * agg / np.maximum(b_n, 1), np.nan),  # fill partial buckets
+        tod=tod[np.minimum(first_row, n - 1)],
+        dow=dow[np.minimum(first_row, n - 1)],
+        start=np.arange(len(sums)) * fit_step,
+        fit_step=fit_step,
+    )
 
+
+def fit_at(b: FitBuckets, t_fit: float, *, config: DetectorConfig) -> Profile:
+    """The profile at refit point `t_fit` (minutes since the first row), from buckets ending by then.
+
+    The batch runner and the live fit job both call this, so a live profile
+    equals the one a replay computes for the same minute.
+    """
+    b_end = np.searchsorted(b.start + b.fit_step, t_fit, side="right")  # buckets ending <= t_fit
+    b_beg = np.searchsorted(b.start, t_fit - config.history_days * 1440.0)
+    sl = slice(b_beg, b_end)
+    return fit_arrays(b.counts[sl], b.tod[sl], b.dow[sl], t_fit - b.start[sl], config=config, step_minutes=b.fit_step)
+
+
+def profile_flags(prof: Profile, fit_step: float, config: DetectorConfig) -> tuple[bool, float]:
+    """(warm, min_ratio) for rows scored with this profile."""
+    history = prof.n_history * fit_step
+    warm = history < config.min_history_minutes
+    young = history < config.young_history_days * 1440.0
+    return warm, config.young_min_ratio if young else config.min_ratio
+
+
+def _fit_series(
+    counts: np.ndarray, minutes: np.ndarray, tod: np.ndarray, dow: np.ndarray, *,
+    config: DetectorConfig, step: float, refit: float, first_fit: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Expected, alpha (n_windows, T), warm-up mask and min ratio of one series, refitting on the grid."""
+    n = len(counts)
+    b = fit_buckets(counts, minutes, tod, dow, config=config, step=step)
     expected = np.zeros(n)
     alpha = np.full((len(config.windows_minutes), n), config.max_dispersion)
     warm = np.ones(n, dtype=bool)
-    hist_minutes = config.history_days * 1440.0
+    ratio = np.full(n, config.min_ratio)
     for k in range(first_fit, int(minutes[-1] // refit) + 1):
         t_fit = k * refit
         rows = slice(np.searchsorted(minutes, t_fit), np.searchsorted(minutes, t_fit + refit))
-        b_end = np.searchsorted(b_start + fit_step, t_fit, side="right")  # buckets ending <= t_fit
-        b_beg = np.searchsorted(b_start, t_fit - hist_minutes)
-        sl = slice(b_beg, b_end)
-        prof = fit_arrays(b_counts[sl], b_tod[sl], b_dow[sl], t_fit - b_start[sl], config=config, step_minutes=fit_step)
+        prof = fit_at(b, t_fit, config=config)
         expected[rows] = prof.expected_for_slots(tod[rows], dow[rows], step)
         alpha[:, rows] = prof.alpha[:, None]
-        warm[rows] = prof.n_history * fit_step < config.min_history_minutes
-    return expected, alpha, warm
+        warm[rows], ratio[rows] = profile_flags(prof, b.fit_step, config)
+    return expected, alpha, warm, ratio
 
 
 def detect_frame(
@@ -255,12 +297,24 @@ def detect_frame(
     expected = np.zeros(counts.shape)
     alpha = np.zeros((n_win, *counts.shape))
     warm = np.zeros(counts.shape, dtype=bool)
+    ratio = np.zeros(counts.shape)
     for i in range(len(keys)):
-        expected[i], alpha[:, i], warm[i] = _fit_series(
+        expected[i], alpha[:, i], warm[i], ratio[i] = _fit_series(
             counts[i], minutes, tod, dow, config=config, step=step, refit=refit, first_fit=first_fit
         )
+    return _scored(idx, keys, counts, expected, alpha, warm, ratio, config, step)
 
-    ev, strong, moderate = _window_flags(counts, expected, alpha, config, step)
+
+def _scored(
+    idx: pd.DatetimeIndex, keys: list[str], counts: np.ndarray, expected: np.ndarray, alpha: np.ndarray,
+    warm: np.ndarray, ratio: np.ndarray, config: DetectorConfig, step: float,
+) -> FrameResult:  # fmt: skip
+    """Levels, evidence and the short-window "elevated" flag from fitted expectations."""
+    ev, strong, moderate = _window_flags(counts, expected, alpha, config, step, ratio)
+    # A window that reaches back into warm-up rows compares counts with no real
+    # baseline: blind until the longest window has left the warm-up behind.
+    longest = max(_rows(w, step) for w in config.windows_minutes)
+    warm = _trailing_sums(warm.astype(np.int64), longest) > 0
     strong[warm] = False
     moderate[warm] = False
     level = _levels(strong, moderate, config, step)
@@ -269,7 +323,7 @@ def detect_frame(
     s, m = _trailing_sums(counts, rows), _trailing_sums(expected, rows)
     elevated = (
         ~warm
-        & (s >= config.min_ratio * m)
+        & (s >= ratio * m)
         & (s - m >= config.min_excess_possible)
         & (nb_log10_sf(s, m, alpha[0]) >= config.possible_evidence)
     )

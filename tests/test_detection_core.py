@@ -147,8 +147,10 @@ def test_live_score_window_matches_batch_runner():
     s = tremor_like(3, base=5, seed=10)
     s["2024-01-03 09:00":"2024-01-03 09:30"] *= 15
     det = detect_series(s, config=TREMOR_CONFIG)
-    at = pd.Timestamp("2024-01-03 09:06")  # inside one refit hour, mid-outage
-    prof = fit_profile(s, config=TREMOR_CONFIG, at=pd.Timestamp("2024-01-03 09:00"))
+    at = pd.Timestamp("2024-01-03 09:06")  # mid-outage
+    # The profile in force: the last refit point of the grid before `at`.
+    refit = pd.Timedelta(minutes=TREMOR_CONFIG.refit_minutes)
+    prof = fit_profile(s, config=TREMOR_CONFIG, at=s.index[0] + (at - s.index[0]) // refit * refit)
     r = required_rows(TREMOR_CONFIG)
     win = s[:at].iloc[-r:]
     res = score_window(win.to_numpy()[None, :], prof.expected(win.index, 1.0)[None, :], prof.alpha, TREMOR_CONFIG)
