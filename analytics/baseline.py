@@ -79,10 +79,25 @@ class DetectorConfig:
     min_excess: float = 10.0  # reports above expected over the window, for "problems"
     min_excess_possible: float = 5.0  # same, for "possible"
     min_ratio: float = 1.5  # observed/expected window sum must also exceed this
+    # Per trailing window, a stricter ratio (None: min_ratio for all). A short
+    # window sees one country's noisy quarter-hour as much as an outage's first
+    # minutes; what sets the outage apart is the multiple of its usual level.
+    window_min_ratios: tuple[float, ...] | None = None
     upper_quantile: float = 0.99  # per-step band returned as `upper`
     # --- turning levels into NAB flags (analytics.nab) ---
     flag_level: int = 2
     rearm_minutes: float = 360.0
+    # Flag source: "level" (level >= flag_level, re-armed after rearm_minutes at
+    # level 0) or "likelihood" (analytics.likelihood on the evidence, then no new
+    # flag for rearm_minutes after a flag). Only analytics.nab reads these, so the
+    # defaults leave Tremor's live detection untouched.
+    flag_source: str = "level"
+    flag_warmup_minutes: float = 0.0  # no flags this soon after the series starts
+    likelihood_cap: float = 30.0  # evidence saturates here (one huge spike is not a trend)
+    likelihood_short_minutes: float = 60.0  # short-term mean of capped evidence
+    likelihood_long_minutes: float = 28 * 1440.0  # long-term evidence distribution
+    likelihood_min_minutes: float = 1440.0  # long-term history needed before scoring
+    likelihood_threshold: float = 3.0  # -log10 tail probability that flags
 
 
 N_TOD = 24 * 60  # minutes in a day; tod slots are minute_of_day // slot_minutes

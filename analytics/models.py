@@ -72,6 +72,9 @@ class Incident(models.Model):
     is_regional = models.BooleanField(default=False)
     # [{"started_at": iso, "ended_at": iso | None}]: a relapse within the merge gap adds a phase.
     phases = models.JSONField(default=list)
+    # Lifecycle bookkeeping the tick resumes from (alarming slices, recovery
+    # start, per-slice sums behind the scope); never shown in the API.
+    tracking = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -280,7 +280,10 @@ def _nov21_intensity() -> np.ndarray:
     t = np.arange(6 * 60, dtype=float)
     shape = np.where(t < 40, np.exp(-0.5 * ((t - 40) / 9.0) ** 2),
                      np.exp(-0.5 * ((t - 40) / 3.0) ** 2))
-    early = np.where(t < 40, 0.5 + 2.5 * t / 40.0, 0.0)
+    # Owners who cannot unlock their car report at once: the first US/CA
+    # reports arrive at ~3 a minute from 21:00, not as a slow trickle (press
+    # reports date the start to 21:00; the ramp to the peak is more people noticing).
+    early = np.where(t < 40, 3.0 + 2.0 * t / 40.0, 0.0)
     tail_shape = np.where(t >= 45, np.exp(-(t - 45) / 60.0), 0.0)
     peak_win, tail_win = (t >= 30) & (t < 45), (t >= 45) & (t < 345)
     # Scale the peak so the 21:30-21:45 quarter holds ~500, then the tail so the

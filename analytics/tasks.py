@@ -1,9 +1,29 @@
 from celery import shared_task
+from django.conf import settings
 
-from . import services
+from reports.models import Service
+
+from . import services, tick
 
 
 @shared_task(ignore_result=True, acks_late=True, expires=55)
 def bucket_reports() -> int:
     # Idempotent (absolute upserts), so a retry or an overlapping run is harmless.
     return services.bucket_new_reports()
+
+
+@shared_task(ignore_result=True, expires=55)
+def detect_tick() -> int:
+    """Fan the minute's detection out in batches, so more workers mean a faster tick."""
+    ids = list(Service.objects.filter(active=True).order_by("id").values_list("id", flat=True))
+    size = settings.TREMOR_TICK_BATCH
+    for offset in range(0, len(ids), size):
+        detect_batch.delay(ids[offset : offset + size])
+    return len(ids)
+
+
+@shared_task(ignore_result=True, acks_late=True, expires=55)
+def detect_batch(service_ids: list[int]) -> int:
+    # Each service's minutes are claimed under a row lock (ServiceStatus), so a
+    # redelivered or duplicate batch evaluates nothing twice.
+    return tick.run_tick(service_ids=service_ids)

@@ -81,8 +81,10 @@ def test_doubling_of_a_busy_series_is_detected():
     s[onset : onset + pd.Timedelta("30min")] *= 2
     det = detect_series(s, config=TREMOR_CONFIG)
     hit = first_problem(det, onset)
-    # A doubling is subtler than a 10x outage: allow a quarter of an hour.
-    assert hit is not None and hit - onset <= pd.Timedelta("15min")
+    # A doubling is subtler than a 10x outage: only the 30-minute window can
+    # tell it (the 5-minute one asks for 8x, see TREMOR_CONFIG), so it is
+    # found within the half hour rather than within minutes.
+    assert hit is not None and hit - onset <= pd.Timedelta("25min")
 
 
 def test_past_outage_does_not_raise_next_weeks_baseline():

@@ -1,0 +1,78 @@
+"""Incidents: scope from accumulated slice counts, and persistence of lifecycle states.
+
+The lifecycle (`analytics.lifecycle`) is pure; this module turns its state into
+`Incident` rows and back, and publishes events after commit.
+"""
+
+from datetime import timedelta
+
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+
+from .events import publish_incident_event
+from .lifecycle import IncidentState, LifecycleConfig
+from .models import Incident
+from .verdicts import scope_of
+
+
+def lifecycle_config() -> LifecycleConfig:
+    return LifecycleConfig(
+        recovery_minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES,
+        merge_gap=timedelta(hours=settings.TREMOR_INCIDENT_MERGE_HOURS),
+    )
+
+
+def _iso(moment) -> str | None:
+    return None if moment is None else pd.Timestamp(moment).isoformat()
+
+
+def _ts(value) -> pd.Timestamp | None:
+    return None if value is None else pd.Timestamp(value)
+
+
+def state_of(incident: Incident) -> IncidentState:
+    tracking = incident.tracking or {}
+    return IncidentState(
+        started_at=pd.Timestamp(incident.started_at),
+        detected_at=pd.Timestamp(incident.detected_at),
+        peak_at=pd.Timestamp(incident.peak_at),
+        peak_reports_per_minute=incident.peak_reports_per_minute,
+        baseline_at_peak=incident.baseline_at_peak,
+        excess_reports=incident.excess_reports,
+        level=incident.level,
+        status=incident.status,
+        ended_at=_ts(incident.ended_at),
+        phases=[[_ts(p["started_at"]), _ts(p["ended_at"])] for p in incident.phases],
+        alarm_keys=set(tracking.get("alarm_keys", [])),
+        recovering_since=_ts(tracking.get("recovering_since")),
+        sums={key: tuple(v) for key, v in tracking.get("sums", {}).items()},
+    )
+
+
+def save_state(*, service_id: int, state: IncidentState, incident: Incident | None, events: list[str]) -> Incident:
+    """Write the state to its Incident row (a new one when `incident` is None); events go out after commit."""
+    scope, shares, regional = scope_of(state)
+    if incident is not None and scope != incident.scope and not events:
+        events = ["incident.updated"]
+    incident = incident or Incident(service_id=service_id)
+    incident.status = state.status
+    incident.level = state.level
+    incident.started_at = state.started_at.to_pydatetime()
+    incident.detected_at = state.detected_at.to_pydatetime()
+    incident.peak_at = state.peak_at.to_pydatetime()
+    incident.ended_at = None if state.ended_at is None else state.ended_at.to_pydatetime()
+    incident.peak_reports_per_minute = round(state.peak_reports_per_minute, 3)
+    incident.baseline_at_peak = round(state.baseline_at_peak, 3)
+    incident.excess_reports = round(state.excess_reports, 1)
+    incident.scope, incident.scope_shares, incident.is_regional = scope, shares, regional
+    incident.phases = [{"started_at": _iso(start), "ended_at": _iso(end)} for start, end in state.phases]
+    incident.tracking = {
+        "alarm_keys": sorted(state.alarm_keys),
+        "recovering_since": _iso(state.recovering_since),
+        "sums": {key: [o, e] for key, (o, e) in state.sums.items()},
+    }
+    incident.save()
+    for event in dict.fromkeys(events):
+        transaction.on_commit(lambda event=event, pk=incident.pk: publish_incident_event(incident_id=pk, event=event))
+    return incident
