@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,18 +180,61 @@ def levels_to_flags(
     return np.asarray(flags, dtype=int)
 
 
+def detection_to_flags(det: pd.DataFrame, config) -> np.ndarray:
+    """Row indexes of NAB flags from one detect_series result, per `config.flag_source`.
+
+    "level": first row at `flag_level`, re-armed after `rearm_minutes` at level 0.
+    "likelihood": anomaly likelihood of the evidence (analytics.likelihood) at
+    or above `likelihood_threshold`, then no flag for `rearm_minutes`.
+    Both are causal, and no flag falls within `flag_warmup_minutes` of the first row.
+    """
+    from analytics.likelihood import anomaly_likelihood, refractory_flags
+
+    step = config.step_minutes
+
+    def rows(minutes: float) -> int:
+        return max(1, int(math.ceil(minutes / step - 1e-9)))
+
+    if config.flag_source == "level":
+        flags = levels_to_flags(
+            det["level"].to_numpy(), step, flag_level=config.flag_level, rearm_minutes=config.rearm_minutes
+        )
+    elif config.flag_source == "likelihood":
+        lik = anomaly_likelihood(
+            det["evidence"].to_numpy(float),
+            cap=config.likelihood_cap,
+            short_rows=rows(config.likelihood_short_minutes),
+            long_rows=rows(config.likelihood_long_minutes),
+            min_rows=rows(config.likelihood_min_minutes),
+        )
+        trigger = lik >= config.likelihood_threshold
+        if len(det) and config.flag_warmup_minutes > 0:
+            # Warm-up by elapsed time, so it is causal (no need to know the file's length).
+            elapsed = (pd.DatetimeIndex(det.index) - det.index[0]) / pd.Timedelta(minutes=1)
+            trigger &= np.asarray(elapsed >= config.flag_warmup_minutes)
+        return refractory_flags(trigger, rows(config.rearm_minutes))
+    else:
+        raise ValueError(f"unknown flag_source {config.flag_source!r}")
+    if len(det) and config.flag_warmup_minutes > 0:
+        elapsed = (pd.DatetimeIndex(det.index)[flags] - det.index[0]) / pd.Timedelta(minutes=1)
+        flags = flags[np.asarray(elapsed >= config.flag_warmup_minutes)]
+    return flags
+
+
 def evaluate(
     data_dir: str,
     windows_path: str,
     config=None,
     *,
     files: Sequence[str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict:
     """Run the causal detector on every CSV in data_dir and NAB-score the flags.
 
     Returns {"files": {name: {profile: raw score, ...}}, "normalised": {...},
     "flags": {name: [timestamp str, ...]}}. `files` restricts to a subset (for
     held-out checks). Labels are only used for scoring, never by the detector.
+    `progress(name, i, n)` is called before each file.
     """
     # Imported here so that the scorer stays usable on its own.
     from analytics.detection import NAB_CONFIG, detect_series
@@ -203,17 +246,14 @@ def evaluate(
         names = [f for f in names if f in set(files)]
     results: dict[str, dict[str, FileScore]] = {}
     flags_out: dict[str, list[str]] = {}
-    for name in names:
+    for k, name in enumerate(names):
+        if progress is not None:
+            progress(name, k, len(names))
         path = os.path.join(data_dir, name)
         raw_ts = pd.read_csv(path, usecols=["timestamp"])["timestamp"].astype(str).to_numpy()
         series = load_series(path)
         det = detect_series(series, config=config)
-        rows = levels_to_flags(
-            det["level"].to_numpy(),
-            config.step_minutes,
-            flag_level=config.flag_level,
-            rearm_minutes=config.rearm_minutes,
-        )
+        rows = detection_to_flags(det, config)
         flags_out[name] = [str(raw_ts[i]) for i in rows]
         results[name] = score_all_profiles(series.index, windows.get(name, []), series.index[rows])
     return {

@@ -4,6 +4,7 @@ Usage (from the repo root):  python bench/nab_score.py [NAB_DIR]
 NAB_DIR defaults to /work/shared/nab (expects data/realTweets/*.csv and
 labels/windows.json). Uses analytics.detection.NAB_CONFIG, unmodified.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,0 +1,93 @@
+"""Held-out checks of the NAB flag layer: leave-one-file-out and a 4/3 split.
+
+Usage (from the repo root):  python bench/nab_heldout.py [NAB_DIR]
+
+The detector (analytics.detection.NAB_CONFIG) runs once per file; then a small
+grid over the flag layer's knobs (likelihood cap, short window, long window,
+threshold, re-arm) is scored. For each held-out file, the grid point with the
+best standard score on the *other* files is scored on it; the held-out raw
+scores are then normalised together. The NB detector's own knobs (dispersion
+quantile, evidence windows) are NAB_CONFIG's and are not re-tuned here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import time
+from dataclasses import replace
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)  # run as a plain script, no install needed
+
+from analytics.detection import NAB_CONFIG, detect_series  # noqa: E402
+from analytics.nab import (  # noqa: E402
+    detection_to_flags,
+    load_series,
+    load_windows,
+    normalised_scores,
+    score_all_profiles,
+)
+
+GRID = {
+    "likelihood_cap": (20.0, 30.0, 50.0),
+    "likelihood_short_minutes": (60.0, 120.0, 180.0),
+    "likelihood_long_minutes": (28 * 1440.0, 56 * 1440.0),
+    "likelihood_threshold": (2.0, 2.5, 3.0, 3.5),
+    "rearm_minutes": (1440.0, 2160.0),
+}
+TRAIN_4 = ("AAPL", "CRM", "FB", "GOOG")  # the 4/3 split used since the first NAB notes
+
+
+def fmt(scores: dict) -> str:
+    return " / ".join(f"{v:.1f}" for v in scores.values())
+
+
+def main(argv: list[str]) -> int:
+    nab_dir = argv[1] if len(argv) > 1 else "/work/shared/nab"
+    data_dir = os.path.join(nab_dir, "data", "realTweets")
+    windows = load_windows(os.path.join(nab_dir, "labels", "windows.json"))
+    t0 = time.perf_counter()
+    dets = {}
+    for name in sorted(f for f in os.listdir(data_dir) if f.endswith(".csv")):
+        dets[name] = detect_series(load_series(os.path.join(data_dir, name)), config=NAB_CONFIG)
+    files = list(dets)
+    keys = list(GRID)
+    scores = {}  # grid point -> {file: {profile: FileScore}}
+    for point in itertools.product(*GRID.values()):
+        cfg = replace(NAB_CONFIG, **dict(zip(keys, point, strict=True)))
+        scores[point] = {
+            f: score_all_profiles(d.index, windows.get(f, []), d.index[detection_to_flags(d, cfg)])
+            for f, d in dets.items()
+        }
+
+    def norm(point: tuple, on: list[str]) -> dict:
+        return normalised_scores({f: scores[point][f] for f in on})
+
+    def best(on: list[str]) -> tuple:
+        return max(scores, key=lambda p: norm(p, on)["standard"])
+
+    current = tuple(getattr(NAB_CONFIG, k) for k in keys)
+    print("profiles: standard / reward_low_FP_rate / reward_low_FN_rate")
+    if current in scores:
+        print(f"NAB_CONFIG, all 7 files (in-sample):      {fmt(norm(current, files))}")
+    print(f"best grid point on all 7 (in-sample):     {fmt(norm(best(files), files))}  {best(files)}")
+    held = {}
+    for f in files:
+        point = best([g for g in files if g != f])
+        held[f] = scores[point][f]
+        print(f"  leave out {f:28s} tuned {point}")
+    print(f"leave-one-file-out, held-out files:       {fmt(normalised_scores(held))}")
+    train = [f for f in files if any(t in f for t in TRAIN_4)]
+    test = [f for f in files if f not in train]
+    point = best(train)
+    print(f"4/3 split, tuned on {', '.join(TRAIN_4)}: {fmt(norm(point, train))}  {point}")
+    print(f"4/3 split, scored on the other 3:         {fmt(norm(point, test))}")
+    print(f"run time: {time.perf_counter() - t0:.1f} s, {len(scores)} grid points")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

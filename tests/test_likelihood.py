@@ -1,0 +1,69 @@
+"""Anomaly-likelihood flag layer (analytics.likelihood) and its NAB wiring.
+
+Pure numpy/pandas, no database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.detection import NAB_CONFIG, TREMOR_CONFIG
+from analytics.likelihood import anomaly_likelihood, refractory_flags
+from analytics.nab import detection_to_flags
+
+KW = dict(cap=30.0, short_rows=12, long_rows=2000, min_rows=288)
+
+
+def noisy_evidence(n: int, seed: int, scale: float) -> np.ndarray:
+    return np.random.default_rng(seed).exponential(scale, n)
+
+
+def test_truncation_never_changes_earlier_values():
+    ev = noisy_evidence(3000, 1, 2.0)
+    ev[2500:2530] = 25.0
+    full = anomaly_likelihood(ev, **KW)
+    for cut in (300, 1234, 2510, 2999):
+        np.testing.assert_allclose(anomaly_likelihood(ev[:cut], **KW), full[:cut], rtol=0, atol=1e-9)
+
+
+def test_nothing_before_min_rows_of_history():
+    lik = anomaly_likelihood(np.full(1000, 50.0), **KW)
+    assert (lik[: KW["min_rows"] + KW["short_rows"] - 1] == 0).all()
+
+
+def test_same_burst_is_less_unusual_in_a_series_that_bursts_often():
+    calm, busy = noisy_evidence(3000, 2, 0.5), noisy_evidence(3000, 3, 4.0)
+    calm[2800:2812] = busy[2800:2812] = 12.0
+    lik = anomaly_likelihood(np.stack([calm, busy]), **KW)  # vectorised over series
+    assert lik[0, 2811] > 5 > lik[1, 2811]
+    assert lik[0, :2800].max() < 5  # the calm series was quiet until then
+
+
+def test_refractory_flags_one_flag_per_episode():
+    trig = np.zeros(100, bool)
+    trig[[5, 6, 7, 20, 40, 41, 90]] = True
+    assert refractory_flags(trig, 30).tolist() == [5, 40, 90]
+
+
+def test_tremor_keeps_level_flags_and_nab_uses_likelihood():
+    assert TREMOR_CONFIG.flag_source == "level" and TREMOR_CONFIG.flag_warmup_minutes == 0
+    assert NAB_CONFIG.flag_source == "likelihood"
+
+
+def test_nab_flags_respect_warm_up_and_rearm():
+    idx = pd.date_range("2015-03-01", periods=3000, freq="5min")
+    ev = noisy_evidence(3000, 4, 1.0)
+    # 400 is inside the 750-row warm-up; 1000 is within 36 h (432 rows) of 800.
+    for start in (400, 800, 1000, 1500, 2600):
+        ev[start : start + 24] = 30.0
+    det = pd.DataFrame({"evidence": ev, "level": np.zeros(3000, np.int8)}, index=idx)
+    flags = detection_to_flags(det, NAB_CONFIG).tolist()
+    assert len(flags) == 3
+    for flag, start in zip(flags, (800, 1500, 2600), strict=True):
+        assert start <= flag < start + 24  # within the 2-hour short window of the onset
+    with pytest.raises(ValueError):
+        detection_to_flags(det, replace(NAB_CONFIG, flag_source="nope"))
