@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncMinute
+from django.db import connection
+from django.db.models import BigIntegerField, Count, Func, Sum
+from django.db.models.functions import Substr, TruncMinute
 
 from reports.models import Report
 
-from .models import Bucket, BucketingState
-from .series import zero_filled
+from .models import Bucket, BucketingState, Incident, Level, ServiceStatus
+from .series import INTERVALS, zero_filled
 
 DIMENSIONS = {"region": "region", "country": "country", "code": "code", "feature": "feature__slug"}
 
@@ -30,6 +31,7 @@ def report_counts(
     group_by: Sequence[str],
     service_id: int | None = None,
     filters: dict[str, str] | None = None,
+    service_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Report counts over [start, end) grouped by fields of Bucket/Report.
 
@@ -39,11 +41,17 @@ def report_counts(
     lookups = {DIMENSIONS[name]: value for name, value in (filters or {}).items() if value}
     if service_id is not None:
         lookups["service_id"] = service_id
+    if service_ids is not None:
+        lookups["service_id__in"] = list(service_ids)
     split = min(max(bucketed_until() or start, start), end)
     keys = list(group_by)
 
     buckets = Bucket.objects.filter(minute__gte=start, minute__lt=split, **lookups)
     raw = Report.objects.filter(observed_at__gte=split, observed_at__lt=end, **lookups)
+    if not keys:
+        # values() with no field would group by every column: one row per bucket.
+        total = (buckets.aggregate(n=Sum("count"))["n"] or 0) + raw.count()
+        return pd.DataFrame({"n": [int(total)]})
     if "minute" in keys:
         raw = raw.annotate(minute=TruncMinute("observed_at"))
     frames = [
@@ -56,8 +64,6 @@ def report_counts(
     if not frames:
         return pd.DataFrame(columns=[*keys, "n"])
     both = pd.concat(frames, ignore_index=True)
-    if not keys:
-        return pd.DataFrame({"n": [int(both["n"].sum())]})
     return both.groupby(keys, as_index=False)["n"].sum()
 
 
@@ -81,6 +87,61 @@ def timeseries(
     return zero_filled(counts, start=start, end=end, interval=interval)
 
 
+class EpochBucket(Func):
+    """Integer bucket number of a datetime: seconds since the epoch // `seconds`, computed by the database.
+
+    Grouping on it returns one small integer per bucket instead of a datetime per minute, which
+    Django would otherwise convert row by row (most of the time of a 30-day series).
+    """
+
+    output_field = BigIntegerField()
+
+    def __init__(self, expression, *, seconds: int) -> None:
+        super().__init__(expression)
+        self.seconds = int(seconds)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # '%%%%s': one '%' survives the template, the other the cursor's parameter style.
+        template = f"(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) / {self.seconds})"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = f"(FLOOR(EXTRACT(EPOCH FROM %(expressions)s) / {self.seconds}))::bigint"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def rolled_timeseries(*, service_id: int, start: datetime, end: datetime, interval: str) -> pd.Series:
+    """Like `timeseries`, with the buckets summed per interval by the database (charts over days)."""
+    seconds = int(pd.Timedelta(INTERVALS[interval]).total_seconds())
+    split = min(max(bucketed_until() or start, start), end)
+    if connection.vendor == "sqlite" and seconds == 3600:
+        # SQLite stores "YYYY-MM-DD HH:MM:SS" text: its first 13 characters are the hour, twice
+        # as fast as strftime('%s') per row over 30 days of buckets.
+        slot, to_time = Substr("minute", 1, 13), lambda keys: pd.to_datetime(keys, utc=True)
+    else:
+        slot, to_time = (
+            EpochBucket("minute", seconds=seconds),
+            lambda keys: pd.to_datetime([k * seconds for k in keys], unit="s", utc=True),
+        )
+    rolled = (
+        Bucket.objects.filter(service_id=service_id, minute__gte=start, minute__lt=split)
+        .annotate(slot=slot)
+        .values_list("slot")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    slots = list(rolled)
+    counts = pd.Series([n for _, n in slots], index=pd.DatetimeIndex(to_time([key for key, _ in slots])), dtype="int64")
+    # Minutes not bucketed yet (the last minute or two) come from the raw table, as everywhere.
+    tail = report_counts(start=split, end=end, group_by=["minute"], service_id=service_id)
+    if not tail.empty:
+        extra = pd.Series(
+            tail["n"].to_numpy(dtype="int64"), index=pd.DatetimeIndex(pd.to_datetime(tail["minute"], utc=True))
+        )
+        counts = pd.concat([counts, extra]) if not counts.empty else extra
+    return zero_filled(counts, start=start, end=end, interval=interval)
+
+
 def breakdown(*, service_id: int, start: datetime, end: datetime, dimension: str) -> list[dict]:
     """Counts and shares (percent) per value of one dimension, largest first."""
     field = DIMENSIONS[dimension]
@@ -91,3 +152,34 @@ def breakdown(*, service_id: int, start: datetime, end: datetime, dimension: str
         {"value": str(value), "count": int(n), "share": round(100.0 * n / total, 1)}
         for value, n in zip(frame[field], frame["n"], strict=True)
     ]
+
+
+def slice_rows(*, service_ids: Sequence[int], start: datetime, end: datetime) -> pd.DataFrame:
+    """Counts per service, minute and slice over [start, end): the detector's input.
+
+    Columns service_id, minute (UTC), region, country, code, feature, count.
+    """
+    fields = ["service_id", "minute", "region", "country", "code", "feature__slug"]
+    frame = report_counts(start=start, end=end, group_by=fields, service_ids=service_ids)
+    frame = frame.rename(columns={"feature__slug": "feature", "n": "count"})
+    if len(frame):
+        frame["minute"] = pd.to_datetime(frame["minute"], utc=True)
+    return frame.reset_index(drop=True)
+
+
+def first_report_at(*, service_id: int) -> datetime | None:
+    """When the service's first report was observed (the start of its history)."""
+    first = Bucket.objects.filter(service_id=service_id).order_by("minute").values_list("minute", flat=True).first()
+    raw = Report.objects.filter(service_id=service_id).order_by("observed_at").values_list("observed_at", flat=True)
+    candidates = [t for t in (first, raw.first()) if t is not None]
+    return min(candidates) if candidates else None
+
+
+def current_status(*, service_id: int):
+    """(level name, ongoing Incident or None) as the last detection tick left them."""
+    status = ServiceStatus.objects.filter(service_id=service_id).first()
+    level = Level(status.level).label if status else Level.NORMAL.label
+    incident = (
+        Incident.objects.select_related("service").filter(service_id=service_id, status=Incident.Status.ONGOING).first()
+    )
+    return level, incident

@@ -5,22 +5,26 @@ from datetime import timedelta
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import selectors as counts
+from analytics.selectors import current_status
+from analytics.serializers import IncidentSerializer
 from reports.fingerprint import client_address, reporter_fingerprint
 from reports.models import Report, Service
 from reports.selectors import services_with_counts
-from reports.services import SubmitResult, report_submit, reports_bulk_create
+from reports.services import SubmitResult, report_submit, reports_bulk_insert
 from reports.validation import ReportInput, validate_report
 
 from . import serializers as s
-from .throttles import ReportSubmitThrottle
+from .caching import ConditionalGetMixin
+from .pagination import ServiceLimitOffsetPagination
+from .throttles import BulkIntakeThrottle, ReportSubmitThrottle
 
 
 def _report_out(result: SubmitResult, item: ReportInput) -> dict:
@@ -73,6 +77,7 @@ class ReportCreateView(APIView):
 
 class BulkReportView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [BulkIntakeThrottle]
 
     @extend_schema(request=s.BulkIn, responses={201: s.BulkOut}, summary="Push up to 1,000 reports (partners)")
     def post(self, request):
@@ -99,17 +104,43 @@ class BulkReportView(APIView):
                 {"detail": f"{len(bad)} of {len(items)} reports are invalid; none was stored.", "items": bad},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        created = reports_bulk_create(items=valid, source=Report.Source.API, now=now)
-        return Response(
-            {"created": len(created), "first_id": created[0].pk if created else None}, status=status.HTTP_201_CREATED
-        )
+        ids = reports_bulk_insert(items=valid, source=Report.Source.API, now=now)
+        return Response({"created": len(ids), "first_id": ids[0] if ids else None}, status=status.HTTP_201_CREATED)
 
 
-class ServiceListView(APIView):
-    @extend_schema(responses=s.ServiceOut(many=True), summary="Services with recent report counts")
+class ServiceListView(ConditionalGetMixin, APIView):
+    SORTS = {"-reports_last_hour", "-reports_last_24h", "name"}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("ordering", enum=sorted(SORTS), description="Default: most reports in the last hour."),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+        responses=inline_serializer(
+            "PaginatedServiceList",
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": s.ServiceOut(many=True),
+            },
+        ),
+        summary="Services with recent report counts (paginated)",
+        operation_id="v1_services_list",
+    )
     def get(self, request):
+        ordering = request.query_params.get("ordering", "-reports_last_hour")
+        if ordering not in self.SORTS:
+            raise ValidationError({"ordering": [f"One of {', '.join(sorted(self.SORTS))}."]})
         rows = services_with_counts()
-        return Response([_service_out(row) for row in rows])
+        if ordering == "name":
+            rows.sort(key=lambda row: row["service"].name)
+        elif ordering == "-reports_last_24h":
+            rows.sort(key=lambda row: (-row["reports_last_24h"], row["service"].name))
+        paginator = ServiceLimitOffsetPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response([_service_out(row) for row in page])
 
 
 def _service_out(row: dict) -> dict:
@@ -129,7 +160,13 @@ class ServiceDetailView(APIView):
         service = get_object_or_404(Service, slug=slug, active=True)
         (row,) = services_with_counts(services=[service])
         features = [{"slug": f.slug, "name": f.name} for f in service.features.all()]
-        return Response({**_service_out(row), "features": features})
+        level, incident = current_status(service_id=service.id)
+        return Response({
+            **_service_out(row),
+            "features": features,
+            "level": level,
+            "ongoing_incident": IncidentSerializer(incident).data if incident else None,
+        })
 
 
 class TimeseriesView(APIView):
