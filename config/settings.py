@@ -1,5 +1,6 @@
 """Tremor settings, read from the environment (see README, "Settings")."""
 
+import importlib.util
 from pathlib import Path
 
 import dj_database_url
@@ -7,7 +8,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -31,17 +32,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "reports",
     "analytics",
+    "analytics.webhooks",
 ]
 
 MIDDLEWARE = [
     "reports.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "reports.security.EmbeddableFramesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -50,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "reports.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -108,7 +112,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# plotly.js straight from the installed plotly package (/static/plotly/plotly.min.js), so the
+# charts' JavaScript always matches the pinned plotly version; no CDN anywhere.
+PLOTLY_PACKAGE_DATA = Path(importlib.util.find_spec("plotly").submodule_search_locations[0]) / "package_data"
+STATICFILES_DIRS = [BASE_DIR / "static", ("plotly", PLOTLY_PACKAGE_DATA)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -136,18 +143,45 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): our own static assets only, no inline scripts.
+# plotly.js writes inline styles, hence 'unsafe-inline' for styles (never for scripts).
+# Embed pages (@xframe_options_exempt) get frame-ancestors TREMOR_EMBED_FRAME_ANCESTORS
+# instead of 'none' (reports.security).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        # blob: plotly's "download plot as PNG" draws the chart through a blob image.
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+TREMOR_EMBED_FRAME_ANCESTORS = env_list("TREMOR_EMBED_FRAME_ANCESTORS", ["*"])
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    # API tokens stored hashed (reports.tokens); `Authorization: Token <key>`.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["reports.tokens.ApiTokenAuthentication"],
+    # Reads are limited per token (read_token) or per client address (read_anon).
+    "DEFAULT_THROTTLE_CLASSES": ["reports.api.throttles.ReadThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["reports.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "reports.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "report_submit": env_str("TREMOR_REPORT_THROTTLE", "10/min"),
+        "report_form": env_str("TREMOR_FORM_THROTTLE", "30/min"),
+        "read_token": env_str("TREMOR_READ_THROTTLE_TOKEN", "600/min"),
+        "read_anon": env_str("TREMOR_READ_THROTTLE_ANON", "60/min"),
+        "bulk": env_str("TREMOR_BULK_THROTTLE", "60/min"),
     },
     "NUM_PROXIES": env_int("TREMOR_NUM_PROXIES", 0),
 }
@@ -155,6 +189,8 @@ if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
 SPECTACULAR_SETTINGS = {
+    # Regions appear in several serializers and filters: one schema enum for all.
+    "ENUM_NAME_OVERRIDES": {"RegionEnum": "reports.regions.REGIONS"},
     "TITLE": "Tremor API",
     "DESCRIPTION": "Crowd outage reports: intake, time series, breakdowns.",
     "VERSION": "1.0.0",
@@ -163,6 +199,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # 400/401/403/404/413/429/503 on every operation that can give them.
+        "reports.api.schema_errors.add_error_responses",
+    ],
 }
 
 # --- Tremor ---------------------------------------------------------------------
@@ -175,6 +216,21 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = TREMOR_MAX_BULK_BODY_BYTES
 # Reports whose minute is younger than this may still be arriving (commit lag,
 # bulk observed_at up to a minute ahead): each bucketing run revisits them.
 TREMOR_BUCKET_OVERLAP_SECONDS = env_int("TREMOR_BUCKET_OVERLAP_SECONDS", 180)
+# Incident lifecycle: resolved after this many minutes back near the baseline;
+# a relapse within the merge gap reopens it as a new phase.
+TREMOR_INCIDENT_RECOVERY_MINUTES = env_int("TREMOR_INCIDENT_RECOVERY_MINUTES", 15)
+TREMOR_INCIDENT_MERGE_HOURS = env_int("TREMOR_INCIDENT_MERGE_HOURS", 2)
+# Services per detection task: the tick fans out in batches of this size.
+TREMOR_TICK_BATCH = env_int("TREMOR_TICK_BATCH", 100)
+# Webhooks (analytics.webhooks): 5 s per attempt, exponential backoff with jitter for 24 h.
+TREMOR_WEBHOOK_TIMEOUT_SECONDS = env_float("TREMOR_WEBHOOK_TIMEOUT_SECONDS", 5.0)
+TREMOR_WEBHOOK_BACKOFF_SECONDS = env_float("TREMOR_WEBHOOK_BACKOFF_SECONDS", 30.0)
+TREMOR_WEBHOOK_BACKOFF_MAX_SECONDS = env_float("TREMOR_WEBHOOK_BACKOFF_MAX_SECONDS", 3600.0)
+TREMOR_WEBHOOK_RETRY_WINDOW_SECONDS = env_float("TREMOR_WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600.0)
+TREMOR_WEBHOOK_DISABLE_AFTER_FAILURES = env_int("TREMOR_WEBHOOK_DISABLE_AFTER_FAILURES", 50)
+TREMOR_WEBHOOK_LOG_DAYS = env_int("TREMOR_WEBHOOK_LOG_DAYS", 30)
+# Loopback and private targets are for development and tests only (no SSRF into our network).
+TREMOR_WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("TREMOR_WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
 
 # --- Celery -----------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
@@ -184,10 +240,16 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Webhook HTTP calls get their own queue and workers: a slow endpoint never delays bucketing or detection.
+CELERY_TASK_ROUTES = {"analytics.webhooks.tasks.*": {"queue": "webhooks"}}
 # The whole beat schedule, one entry per periodic job.
 CELERY_BEAT_SCHEDULE = {
     # Aggregate closed minutes of raw reports into the bucket table.
     "bucket-reports": {"task": "analytics.tasks.bucket_reports", "schedule": crontab()},
+    # Score every active service's last minutes and open/update/resolve incidents.
+    "detect-tick": {"task": "analytics.tasks.detect_tick", "schedule": crontab()},
+    # Webhooks: fan out lost events, resend due retries, prune logs past TREMOR_WEBHOOK_LOG_DAYS.
+    "webhooks-sweep": {"task": "analytics.webhooks.tasks.sweep", "schedule": crontab()},
 }
 
 LOGGING = {

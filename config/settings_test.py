@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("TREMOR_HTTPS", "0")
 os.environ.setdefault("TREMOR_STATIC_FINDERS", "1")
 os.environ.setdefault("TREMOR_CACHE_PREFIX", "tremor-test")
+# Test receivers listen on 127.0.0.1.
+os.environ.setdefault("TREMOR_WEBHOOK_ALLOW_PRIVATE_TARGETS", "1")
 
 from .settings import *  # noqa: E402,F403
 

@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
-from .models import Feature, Report, Service
+from .models import ApiToken, Feature, Report, Service
+from .tokens import token_create
 
 
 class FeatureInline(admin.TabularInline):
@@ -23,3 +25,24 @@ class ReportAdmin(admin.ModelAdmin):
     exclude = ("fingerprint",)
     list_select_related = ("service", "feature")
     date_hierarchy = "observed_at"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    readonly_fields = ("prefix", "created_at", "last_used_at")
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        token, key = token_create(user=obj.user, name=obj.name, read_rate=obj.read_rate, bulk_rate=obj.bulk_rate)
+        obj.pk, obj.prefix, obj.created_at = token.pk, token.prefix, token.created_at
+        # The only time the key exists in clear: only its sha256 is stored.
+        self.message_user(request, f"Token created. Copy the key now, it is not shown again: {key}", messages.WARNING)
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        n = queryset.filter(revoked_at=None).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {n} token(s).")

@@ -63,3 +63,29 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} {self.code} {self.country} @ {self.observed_at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A partner's API key; only its sha256 is stored (see reports.tokens)."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=120, help_text="What the token is for, e.g. 'newsroom poller'.")
+    # The first characters of the key, kept readable so a holder can tell tokens apart.
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Per-token overrides of the default throttle rates ("600/min"); blank = default.
+    read_rate = models.CharField(max_length=32, blank=True)
+    bulk_rate = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -2,11 +2,11 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reports.catalog import catalog
 from reports.services import service_create
+from reports.tokens import token_create
 
 TESLA_FEATURES = [
     "app-login",
@@ -53,7 +53,7 @@ def api():
 def partner(db, django_user_model):
     user = django_user_model.objects.create_user("partner", password="x")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=user, name='tests')[1]}")
     return client
 
 
@@ -64,7 +64,11 @@ def database_url_of_test_db() -> str:
     db = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
-    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    from urllib.parse import quote
+
+    auth = quote(db["USER"] or "", safe="") + (":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else "")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
 
 
 @pytest.fixture

@@ -112,4 +112,4 @@ def test_service_endpoints_give_recent_counts(api, tesla):
     assert (detail["reports_last_hour"], detail["reports_last_24h"]) == (2, 3)
     assert "other" in {f["slug"] for f in detail["features"]}
     listing = api.get("/api/v1/services/").json()
-    assert listing[0]["slug"] == "tesla"
+    assert listing["results"][0]["slug"] == "tesla"  # paginated: {"count", "next", "previous", "results"}

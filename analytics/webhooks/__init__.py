@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions to incident events, signed deliveries with retries (Celery)."""
