@@ -7,6 +7,7 @@ counts come straight from the raw table so that a report shows up at once.
 from collections.abc import Sequence
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from django.db import connection
 from django.db.models import BigIntegerField, Count, Func, Sum
@@ -183,3 +184,33 @@ def current_status(*, service_id: int):
         Incident.objects.select_related("service").filter(service_id=service_id, status=Incident.Status.ONGOING).first()
     )
     return level, incident
+
+
+def baseline_band(*, service_id: int, start: datetime, end: datetime, interval: str) -> pd.DataFrame:
+    """Typical reports per bucket for that time of day and weekday, and the top of the normal band.
+
+    Indexed like `timeseries`. Uses the service's latest profile (the
+    detector's, cached per 6-hour refit point), so a past outage shows
+    against today's idea of normal, as Downdetector's "typical levels" do.
+    """
+    from scipy import stats
+
+    from .baseline import time_slots
+    from .detection import TREMOR_CONFIG
+    from .tick import cached_profiles, grid_point
+
+    freq = INTERVALS[interval]
+    index = pd.date_range(pd.Timestamp(start).floor(freq), pd.Timestamp(end), freq=freq, inclusive="left")
+    at = grid_point(pd.Timestamp(end).floor("1min"), TREMOR_CONFIG)
+    profile = cached_profiles(service_id=service_id, at=at).profiles.get("total")
+    if profile is None or profile[1]:  # no history, or still warming up: no band to draw
+        return pd.DataFrame({"expected": np.nan, "upper": np.nan}, index=index)
+    prof = profile[0]
+    minutes = pd.date_range(index[0], index[-1] + pd.Timedelta(freq), freq="1min", inclusive="left") if len(index) else index
+    tod, dow = time_slots(minutes, TREMOR_CONFIG.slot_minutes)
+    per_minute = pd.Series(prof.expected_for_slots(tod, dow, 1.0), index=minutes)
+    expected = per_minute.groupby(per_minute.index.floor(freq)).sum().reindex(index, fill_value=0.0)
+    # Sums over 15 minutes or more: the 30-minute window's dispersion describes them best.
+    r = 1.0 / max(float(prof.alpha[-1]), 1e-6)
+    upper = stats.nbinom.ppf(TREMOR_CONFIG.upper_quantile, r, r / (r + expected.to_numpy().clip(1e-9)))
+    return pd.DataFrame({"expected": expected.to_numpy(), "upper": upper}, index=index)

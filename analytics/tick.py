@@ -53,9 +53,10 @@ def grid_point(minute: pd.Timestamp, config: DetectorConfig) -> pd.Timestamp:
 
 def fit_service(*, service_id: int, at: pd.Timestamp, config: DetectorConfig = TREMOR_CONFIG) -> GridProfiles:
     """Fit every series of the service at refit point `at` from the history before it."""
-    first = frame_start(at, config, first_data=first_report_at(service_id=service_id))
+    first_data = first_report_at(service_id=service_id)
+    first = frame_start(at, config, first_data=first_data)
     first = max(first, at - pd.Timedelta(days=config.history_days))
-    if first >= at:
+    if first_data is None or first >= at:  # history starts with the first report
         return GridProfiles(at=at, profiles={}, unseen=None)
     rows = slice_rows(service_ids=[service_id], start=first, end=at)
     matrix = slice_matrix(rows, start=first, end=at)

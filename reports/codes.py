@@ -3,6 +3,8 @@
 import re
 from http import HTTPStatus
 
+from django.utils.translation import gettext as _
+
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 NO_CODE = "none"
 
@@ -11,14 +13,15 @@ COMMON_CODES = ["none", "500", "502", "503", "504", "408", "401", "403", "429", 
 
 
 def is_valid_code(code: str) -> bool:
-    return bool(CODE_RE.match(code))
+    # fullmatch: `$` alone would also accept a trailing newline ("503\n").
+    return bool(CODE_RE.fullmatch(code))
 
 
 def code_label(code: str) -> str:
     """'503' -> '503 Service Unavailable'; other codes are shown as they are."""
     if code == NO_CODE:
-        return "no error code"
-    if code.isdigit() and 100 <= int(code) <= 599:
+        return _("no error code")
+    if code.isascii() and code.isdigit() and 100 <= int(code) <= 599:  # "²".isdigit() is True
         try:
             return f"{code} {HTTPStatus(int(code)).phrase}"
         except ValueError:

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .catalog import ServiceEntry
 from .codes import COMMON_CODES, code_label
-from .regions import country_choices
+from .regions import country_choices, localized_country_choices
 from .validation import ReportInput, validate_report
 
 OTHER_CODE = "__other__"
@@ -25,6 +25,7 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.service = service
         self.fields["feature"].choices = features
+        self.fields["country"].choices = localized_country_choices()
         self.fields["code"].choices = [(c, code_label(c)) for c in COMMON_CODES] + [(OTHER_CODE, _("Other…"))]
         self.cleaned_item: ReportInput | None = None
 

@@ -1,6 +1,11 @@
 """Country -> region: the one table every part of Tremor derives regions from."""
 
+import functools
+import gettext
+import unicodedata
+
 import pycountry
+from django.utils.translation import get_language
 
 REGIONS = ("EU", "NA", "LATAM", "APAC", "MEA")
 
@@ -36,3 +41,31 @@ def region_for(country: str) -> str:
 
 def country_choices() -> list[tuple[str, str]]:
     return sorted(COUNTRY_NAMES.items(), key=lambda item: item[1])
+
+
+@functools.cache
+def _country_catalog(language: str) -> gettext.NullTranslations:
+    # pycountry ships the iso-codes project's translations of country names.
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+def localized_country_name(code: str) -> str:
+    """The country's common name in the active language ("DE": "Germany", "Allemagne", "Deutschland")."""
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    name = getattr(country, "common_name", None) or country.name
+    return _country_catalog((get_language() or "en")[:2]).gettext(name)
+
+
+def localized_country_choices() -> list[tuple[str, str]]:
+    """(code, name) for the report form's country menu, by name in the active language."""
+    return list(_sorted_choices((get_language() or "en")[:2]))
+
+
+@functools.cache
+def _sorted_choices(language: str) -> tuple[tuple[str, str], ...]:
+    names = _country_catalog(language)
+    pairs = [(c.alpha_2, names.gettext(getattr(c, "common_name", None) or c.name)) for c in pycountry.countries]
+    # "Österreich" sorts with the O's.
+    return tuple(sorted(pairs, key=lambda item: unicodedata.normalize("NFKD", item[1]).casefold()))

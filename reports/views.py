@@ -2,30 +2,32 @@
 
 from datetime import timedelta
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from analytics import views as journalist_views
 from analytics.selectors import total_count
 
+from .api.throttles import ReportFormThrottle
 from .catalog import catalog
 from .fingerprint import client_address, reporter_fingerprint
 from .forms import ReportForm
 from .locale import country_from_accept_language
 from .models import Report, Service
-from .selectors import services_with_counts
 from .services import report_submit
 
 
 def home(request):
-    return render(request, "reports/home.html", {"rows": services_with_counts()})
+    # Status badges and sparklines come from analytics, next to the service page.
+    return journalist_views.home(request)
 
 
 def service_page(request, slug: str):
-    service = get_object_or_404(Service, slug=slug, active=True)
-    (row,) = services_with_counts(services=[service])
-    return render(request, "reports/service.html", {"service": service, "row": row})
+    # The journalists' status page (charts, map, summary) lives with the numbers in analytics.
+    return journalist_views.service_page(request, slug)
 
 
 def report_form(request, slug: str):
@@ -35,6 +37,11 @@ def report_form(request, slug: str):
         raise Http404
     features = [(f.slug, f.name) for f in service.features.all()]
     if request.method == "POST":
+        throttle = ReportFormThrottle()
+        if not throttle.allow_request(request, None):
+            response = HttpResponse(_("Too many reports from your network. Please wait a minute."), status=429)
+            response["Retry-After"] = str(max(1, int(throttle.wait() or 60)))
+            return response
         form = ReportForm(request.POST, service=entry, features=features)
         if form.is_bot():
             # Look like success to the bot, count nothing.
