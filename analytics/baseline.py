@@ -28,6 +28,7 @@ that the *median* squared Pearson residual equals that of a chi-square(1)
 
 No Django imports: pure numpy/pandas.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -237,9 +238,12 @@ def fit_arrays(
     alpha_hi = cfg.max_dispersion
     if valid.sum() == 0:
         return Profile(
-            tod_rate=np.full(n_tod, min_rate), dow_factor=np.ones(7),
-            alpha=np.full(len(cfg.windows_minutes), alpha_hi), slot_minutes=cfg.slot_minutes,
-            min_rate=min_rate, n_history=0,
+            tod_rate=np.full(n_tod, min_rate),
+            dow_factor=np.ones(7),
+            alpha=np.full(len(cfg.windows_minutes), alpha_hi),
+            slot_minutes=cfg.slot_minutes,
+            min_rate=min_rate,
+            n_history=0,
         )
     w_long = np.exp2(-age_minutes / (cfg.profile_half_life_days * 1440.0))
     w_short = np.exp2(-age_minutes / (cfg.level_half_life_days * 1440.0))
@@ -281,9 +285,7 @@ def fit_arrays(
         s_obs = _rolling_sum(np.where(keep, c, np.nan), rows)
         s_exp = _rolling_sum(e_row, rows)
         sel = recent & np.isfinite(s_obs)
-        alphas.append(
-            solve_alpha(s_obs[sel], s_exp[sel], cfg.min_dispersion, alpha_hi, cfg.dispersion_quantile)
-        )
+        alphas.append(solve_alpha(s_obs[sel], s_exp[sel], cfg.min_dispersion, alpha_hi, cfg.dispersion_quantile))
     return Profile(
         tod_rate=tod_rate * level,
         dow_factor=dow_factor,
@@ -321,7 +323,9 @@ def fit_profile(
     agg = max(1, int(round(config.fit_step_minutes / step_minutes)))
     fit_step = agg * step_minutes
     if len(history) == 0:
-        prof = fit_arrays(np.zeros(0), np.zeros(0, int), np.zeros(0, int), np.zeros(0), config=config, step_minutes=fit_step)
+        prof = fit_arrays(
+            np.zeros(0), np.zeros(0, int), np.zeros(0, int), np.zeros(0), config=config, step_minutes=fit_step
+        )
         return replace(prof, fitted_at=at)
     age_rows = ((at - history.index) / pd.Timedelta(minutes=1)).to_numpy(float)
     bid = np.floor((age_rows - 1e-9) / fit_step).astype(np.int64)  # 0 = most recent bucket

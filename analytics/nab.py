@@ -109,7 +109,7 @@ def score_flags(
     for i in flag_rows:
         if i < probation:
             continue  # NAB drops probationary rows before scoring
-        w = next((k for k, (l, r) in enumerate(win_rows) if l <= i <= r), None)
+        w = next((k for k, (lo, hi) in enumerate(win_rows) if lo <= i <= hi), None)
         if w is not None:
             if w in detected:
                 continue  # only the earliest flag in a window counts
@@ -120,7 +120,7 @@ def score_flags(
             detected.add(w)
             tp += 1
         else:
-            prev = [(l, r) for (l, r) in win_rows if r < i]
+            prev = [(lo, hi) for (lo, hi) in win_rows if hi < i]
             if not prev:
                 total += -fp_w
             else:

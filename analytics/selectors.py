@@ -206,7 +206,9 @@ def baseline_band(*, service_id: int, start: datetime, end: datetime, interval: 
     if profile is None or profile[1]:  # no history, or still warming up: no band to draw
         return pd.DataFrame({"expected": np.nan, "upper": np.nan}, index=index)
     prof = profile[0]
-    minutes = pd.date_range(index[0], index[-1] + pd.Timedelta(freq), freq="1min", inclusive="left") if len(index) else index
+    minutes = (
+        pd.date_range(index[0], index[-1] + pd.Timedelta(freq), freq="1min", inclusive="left") if len(index) else index
+    )
     tod, dow = time_slots(minutes, TREMOR_CONFIG.slot_minutes)
     per_minute = pd.Series(prof.expected_for_slots(tod, dow, 1.0), index=minutes)
     expected = per_minute.groupby(per_minute.index.floor(freq)).sum().reindex(index, fill_value=0.0)

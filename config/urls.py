@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from analytics import badges, feeds
 from analytics import api as incidents_api
+from analytics import badges, feeds
 from reports import views as web
 from reports.api import lists
 from reports.api import views as api

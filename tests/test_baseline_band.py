@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 import numpy as np
-import pandas as pd
 from django.utils import timezone
 
 from analytics import scenarios

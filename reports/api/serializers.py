@@ -61,7 +61,9 @@ class ServiceOut(serializers.Serializer):
 class ServiceDetailOut(ServiceOut):
     features = FeatureOut(many=True)
     level = serializers.ChoiceField(choices=["normal", "possible", "problems"])
-    ongoing_incident = serializers.JSONField(allow_null=True, help_text="The ongoing incident (as in /api/v1/incidents/).")
+    ongoing_incident = serializers.JSONField(
+        allow_null=True, help_text="The ongoing incident (as in /api/v1/incidents/)."
+    )
 
 
 class RangeQuery(serializers.Serializer):
