@@ -4,6 +4,7 @@ Plain functions over plain dicts: DRF serializers on 1,000-item batches (or
 100,000 import rows) would cost more than the database write itself.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,8 @@ from .models import Feature
 from .regions import is_country, region_for
 
 MAX_COMMENT = 280
+# C0 controls but tab and newlines, and DEL: nothing a person types, only what a script injects.
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_FUTURE = timedelta(minutes=1)
 MAX_AGE = timedelta(days=7)
 
@@ -45,6 +48,15 @@ def _text(raw: dict, name: str, errors: dict, *, required: bool = True) -> str:
         return ""
     if "\x00" in value:
         errors[name] = "Must not contain NUL characters."
+        return ""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates ("\ud800" in JSON): no database can store them
+            errors[name] = "Must be valid Unicode text."
+            return ""
+    if _CONTROL.search(value):
+        errors[name] = "Must not contain control characters."
         return ""
     return value.strip()
 

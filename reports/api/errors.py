@@ -1,7 +1,7 @@
 import logging
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,4 +24,10 @@ def exception_handler(exc, context):
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": RETRY_AFTER_DB_DOWN},
         )
+    if isinstance(exc, (DataError, OverflowError)):
+        # A value the serializers let through but the database cannot represent
+        # (PostgreSQL: a date-time offset beyond ±15:59, an integer out of range;
+        # any backend: 0001-01-01T00:00+01:00 falls before year 1 in UTC).
+        log.warning("value out of the database's range: %s", exc)
+        return Response({"detail": "A value is out of the supported range."}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
