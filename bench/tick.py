@@ -1,0 +1,176 @@
+"""4. Detection tick: seconds per tick over N services, how it scales, and spread over Celery workers.
+
+Each service gets `DAYS` of ordinary reports (COPY, then bucketed). A tick is
+`analytics.tick.run_tick` over batches of TREMOR_TICK_BATCH services, as the
+`detect_batch` tasks run it. "cold" is the first tick (it fits each service's
+profiles and caches them in Redis); "warm" is the next minute's tick, the steady
+state. Between ticks every ServiceStatus is moved back two minutes, so each tick
+evaluates the same minutes. Scaling is judged against linear: the reference for
+N services is the 100-service time × N/100 (ratio 1.0 = linear). Sizes whose
+linear projection exceeds the budget are skipped and say so.
+
+Through Celery: `analytics.tasks.detect_tick` fans out `detect_batch` tasks to
+1 and then 2 worker processes; the reference is the same warm tick in-process.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import numpy as np
+import psycopg
+from django.conf import settings
+from django.utils import timezone
+
+from analytics.models import ServiceStatus
+from analytics.services import rebuild_buckets
+from config.celery import app
+from reports.catalog import catalog
+from reports.models import Feature, Service
+
+from .lib.context import Context
+from .lib.results import Figure, figure
+from .lib.servers import CeleryWorker, rss_kib
+
+DAYS = 3
+REPORTS_PER_DAY = 150
+COUNTRIES = ["US", "FR", "DE", "GB", "BR", "JP", "IN", "MX"]
+CODES = ["none", "503", "500", "502"]
+BUDGET_SECONDS = {False: 600.0, True: 10.0}  # per size, cold + warm tick: full run, smoke
+
+
+def _services(count: int) -> list[int]:
+    """`count` services named bench-tick-*, created in bulk with three features each."""
+    have = list(Service.objects.filter(slug__startswith="bench-tick-").order_by("id").values_list("id", flat=True))
+    start = len(have)
+    if start < count:
+        Service.objects.bulk_create(
+            [Service(slug=f"bench-tick-{i}", name=f"Bench tick {i}") for i in range(start, count)], batch_size=2000
+        )
+        new = Service.objects.filter(slug__startswith="bench-tick-").exclude(id__in=have).values_list("id", flat=True)
+        Feature.objects.bulk_create(
+            [Feature(service_id=s, slug=f, name=f) for s in new for f in ("app", "login", "other")], batch_size=5000
+        )
+        catalog.invalidate()
+    return list(Service.objects.filter(slug__startswith="bench-tick-").order_by("id").values_list("id", flat=True))
+
+
+def _load(ctx: Context, service_ids: list[int], *, now) -> int:
+    """COPY DAYS of reports for these services and bucket them; returns the report count."""
+    features = {}
+    for service_id, feature_id in Feature.objects.filter(service_id__in=service_ids).values_list("service_id", "id"):
+        features.setdefault(service_id, []).append(feature_id)
+    rng = np.random.default_rng(4)
+    per_service = REPORTS_PER_DAY * DAYS
+    start = now - timedelta(days=DAYS)
+    columns = "service_id, feature_id, code, country, region, observed_at, received_at, source, comment, fingerprint"
+    with psycopg.connect(ctx.stack.database_url) as conn:
+        with conn.cursor() as cur, cur.copy(f"COPY reports_report ({columns}) FROM STDIN") as copy:
+            for service_id in service_ids:
+                offsets = rng.uniform(0, DAYS * 86_400 - 120, per_service)
+                lines = []
+                for k, offset in enumerate(offsets):
+                    at = (start + timedelta(seconds=float(offset))).isoformat()
+                    country = COUNTRIES[k % len(COUNTRIES)]
+                    region = "EU" if country in ("FR", "DE", "GB") else "NA"
+                    fid = features[service_id][k % 3]
+                    lines.append(f"{service_id}\t{fid}\t{CODES[k % 4]}\t{country}\t{region}\t{at}\t{at}\tapi\t\t\n")
+                copy.write("".join(lines))
+        conn.execute("ANALYZE reports_report")
+    rebuild_buckets(start=start - timedelta(minutes=1), end=now)
+    return per_service * len(service_ids)
+
+
+def _rewind(service_ids: list[int], *, now) -> None:
+    """Make the next tick evaluate the last closed minute again, for every service."""
+    last = now.replace(second=0, microsecond=0) - timedelta(minutes=2)
+    ServiceStatus.objects.filter(service_id__in=service_ids).update(evaluated_at=last)
+
+
+def _tick_in_process(service_ids: list[int], *, now) -> float:
+    from analytics.tick import run_tick
+
+    size = settings.TREMOR_TICK_BATCH
+    started = time.perf_counter()
+    for offset in range(0, len(service_ids), size):
+        run_tick(service_ids=service_ids[offset : offset + size], now=now)
+    return time.perf_counter() - started
+
+
+def _tick_through_celery(service_ids: list[int], *, timeout: float) -> tuple[float, int]:
+    """Send detect_tick; (seconds until the last service evaluated, services evaluated).
+
+    detect_batch tasks expire 55 s after the tick sent them: batches a worker cannot
+    reach in time are dropped (their services catch up at the next tick). So the
+    wait ends when every service is done, or when nothing moved for longer than that.
+    """
+    now = timezone.now()
+    _rewind(service_ids, now=now)
+    target = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
+    started = time.perf_counter()
+    app.send_task("analytics.tasks.detect_tick")
+    done, last_progress = 0, started
+    while time.perf_counter() - started < timeout and time.perf_counter() - last_progress < 60:
+        count = ServiceStatus.objects.filter(service_id__in=service_ids, evaluated_at__gte=target).count()
+        if count != done:
+            done, last_progress = count, time.perf_counter()
+        if done == len(service_ids):
+            break
+        time.sleep(0.05)
+    return last_progress - started, done
+
+
+def run(ctx: Context) -> list[Figure]:
+    sizes = (5, 10) if ctx.smoke else (100, 1_000, 10_000)
+    budget = BUDGET_SECONDS[ctx.smoke]
+    figures: list[Figure] = []
+    measured: list[int] = []
+    per_service = None  # seconds per service of a cold plus a warm tick, from the last size
+    base = {}
+    loaded = 0
+    now = timezone.now()
+    for n in sizes:
+        if per_service is not None and per_service * n > budget:
+            print(f"tick: {n:,} services skipped (projected {per_service * n:.0f} s > {budget:.0f} s budget)")
+            figures.append(figure(f"tick.services_{n}.not_run_projected_cold_plus_warm_s", per_service * n, "s"))
+            continue
+        ids = _services(n)
+        if loaded < n:
+            _load(ctx, ids[loaded:n], now=now)
+            loaded = n
+        ids = ids[:n]
+        _rewind(ids, now=now)
+        cold = _tick_in_process(ids, now=now)
+        _rewind(ids, now=now)
+        warm = _tick_in_process(ids, now=now)
+        per_service = (cold + warm) / n
+        measured.append(n)
+        if not base:
+            base = {"n": n, "cold": cold, "warm": warm}
+        linear = n / base["n"]
+        figures += [
+            figure(f"tick.services_{n}.cold_s", cold, "s", reference=base["cold"] * linear),
+            figure(f"tick.services_{n}.warm_s", warm, "s", reference=base["warm"] * linear),
+        ]
+    # Scale-out, on the largest size measured: 1 then 2 worker processes, 10 batches per tick.
+    n = max(measured)
+    ids = _services(n)[:n]
+    # detect_tick fans out over every active service: only these, for this part.
+    Service.objects.exclude(id__in=ids).update(active=False)
+    _rewind(ids, now=timezone.now())
+    reference = _tick_in_process(ids, now=timezone.now())
+    for workers in (1, 2):
+        env = ctx.stack.env(TREMOR_TICK_BATCH=str(max(1, n // 10)))
+        worker = CeleryWorker(env, concurrency=workers, log=ctx.workdir / f"celery-tick-{workers}.log").start()
+        try:
+            idle = max(rss_kib(p) for p in worker.pids())
+            seconds, done = _tick_through_celery(ids, timeout=budget)
+            peak = worker.peak_rss_kib()
+        finally:
+            worker.stop()
+        ctx.peaks.append((f"memory.celery_worker_peak_rss.tick_{workers}_workers", peak, idle))
+        name = f"tick.celery_{workers}_workers.services_{n}"
+        figures.append(figure(f"{name}_s", seconds, "s", reference=reference))
+        figures.append(figure(f"{name}_evaluated", done, "services", reference=n))
+    return figures

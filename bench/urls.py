@@ -1,0 +1,12 @@
+"""Tremor's URLs plus the references the benchmarks compare against (bench.settings only)."""
+
+from django.urls import path
+
+from config.urls import urlpatterns as tremor_urlpatterns
+
+from . import views
+
+urlpatterns = [
+    path("bench/insert/", views.bare_insert, name="bench-insert"),
+    *tremor_urlpatterns,
+]
