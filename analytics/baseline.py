@@ -84,6 +84,11 @@ class DetectorConfig:
     # window sees one country's noisy quarter-hour as much as an outage's first
     # minutes; what sets the outage apart is the multiple of its usual level.
     window_min_ratios: tuple[float, ...] | None = None
+    # Outage-robust fit for report counts: the first pass has no level (a
+    # long outage yesterday would otherwise lift the level to its bound, make
+    # the outage look normal and ordinary hours look extreme), and only the
+    # upper tail is masked (reports never fail downwards).
+    robust_level: bool = False
     upper_quantile: float = 0.99  # per-step band returned as `upper`
     # --- turning levels into NAB flags (analytics.nab) ---
     flag_level: int = 2
@@ -171,20 +176,20 @@ def solve_alpha(obs: np.ndarray, mean: np.ndarray, lo: float, hi: float, q: floa
     return float(np.clip(np.quantile(a_i, q), lo, hi))
 
 
-def _extreme_rows(c: np.ndarray, e: np.ndarray, alpha: float, evidence: float) -> np.ndarray:
+def _extreme_rows(c: np.ndarray, e: np.ndarray, alpha: float, evidence: float, upper_only: bool = False) -> np.ndarray:
     """Rows whose count is beyond -log10 p > evidence in either NB tail.
 
     A cheap Pearson pre-screen (|z| > 3) picks candidates; only those get the
     exact (slow) incomplete-beta tail, so fitting stays ~1 ms.
     """
     z = (c - e) / np.sqrt(e + alpha * e * e)
-    cand = np.flatnonzero(np.abs(z) > 3.0)
+    cand = np.flatnonzero((z if upper_only else np.abs(z)) > 3.0)
     out = np.zeros(len(c), dtype=bool)
     if len(cand):
         cc, ee = c[cand], e[cand]
         hi_ev = nb_log10_sf(cc, ee, alpha)
         lo_ev = nb_log10_sf(2 * ee - cc, ee, alpha)  # mirror image as a low-tail proxy
-        out[cand] = (hi_ev > evidence) | (lo_ev > evidence)
+        out[cand] = (hi_ev > evidence) | (~upper_only & (lo_ev > evidence))
     return out
 
 
@@ -267,12 +272,14 @@ def fit_arrays(
         ws = w_short * keep
         level = ((ws * c).sum() + cfg.level_prior_counts) / ((ws * e_row).sum() + cfg.level_prior_counts)
         level = float(np.clip(level, cfg.level_bounds[0], cfg.level_bounds[1]))
+        if cfg.robust_level and it == 0:
+            level = 1.0
         e_row = np.maximum(e_row * level, min_rate * step_minutes)
         if it == cfg.fit_iterations - 1:
             break
         # Mask extreme rows (both tails) so incidents do not shape the baseline.
         row_alpha = solve_alpha(np.where(keep, c, np.nan), e_row, cfg.min_dispersion, alpha_hi)
-        extreme = valid & _extreme_rows(c, e_row, row_alpha, cfg.mask_evidence)
+        extreme = valid & _extreme_rows(c, e_row, row_alpha, cfg.mask_evidence, upper_only=cfg.robust_level)
         keep = valid & ~_dilate(extreme, pad)
         if keep.sum() < max(10, 0.2 * valid.sum()):
             keep = valid  # masking everything would be worse than not masking

@@ -74,6 +74,9 @@ TREMOR_CONFIG = DetectorConfig(
     problems_minutes=2.0,
     min_history_minutes=2 * 1440.0,
     young_history_days=3.0,
+    # robust_level=True halves how much a long outage lifts the next profiles
+    # (demo: 6x -> 1.7x over the outage hours), but then the 14 Feb evening tail
+    # flaps into extra phases: not switched on until the lifecycle handles that.
 )
 
 

@@ -189,9 +189,10 @@ def current_status(*, service_id: int):
 def baseline_band(*, service_id: int, start: datetime, end: datetime, interval: str) -> pd.DataFrame:
     """Typical reports per bucket for that time of day and weekday, and the top of the normal band.
 
-    Indexed like `timeseries`. Uses the service's latest profile (the
-    detector's, cached per 6-hour refit point), so a past outage shows
-    against today's idea of normal, as Downdetector's "typical levels" do.
+    Indexed like `timeseries`. Up to two days back each minute gets the
+    profile the detector had in force then (fitted before it, so an outage
+    does not raise its own band); longer ranges use the latest profile, as
+    Downdetector's "typical levels" do.
     """
     from scipy import stats
 
@@ -201,18 +202,34 @@ def baseline_band(*, service_id: int, start: datetime, end: datetime, interval: 
 
     freq = INTERVALS[interval]
     index = pd.date_range(pd.Timestamp(start).floor(freq), pd.Timestamp(end), freq=freq, inclusive="left")
-    at = grid_point(pd.Timestamp(end).floor("1min"), TREMOR_CONFIG)
-    profile = cached_profiles(service_id=service_id, at=at).profiles.get("total")
-    if profile is None or profile[1]:  # no history, or still warming up: no band to draw
-        return pd.DataFrame({"expected": np.nan, "upper": np.nan}, index=index)
-    prof = profile[0]
-    minutes = (
-        pd.date_range(index[0], index[-1] + pd.Timedelta(freq), freq="1min", inclusive="left") if len(index) else index
-    )
+    if not len(index):
+        return pd.DataFrame({"expected": [], "upper": []}, index=index)
+    minutes = pd.date_range(index[0], index[-1] + pd.Timedelta(freq), freq="1min", inclusive="left")
     tod, dow = time_slots(minutes, TREMOR_CONFIG.slot_minutes)
-    per_minute = pd.Series(prof.expected_for_slots(tod, dow, 1.0), index=minutes)
-    expected = per_minute.groupby(per_minute.index.floor(freq)).sum().reindex(index, fill_value=0.0)
-    # Sums over 15 minutes or more: the 30-minute window's dispersion describes them best.
-    r = 1.0 / max(float(prof.alpha[-1]), 1e-6)
-    upper = stats.nbinom.ppf(TREMOR_CONFIG.upper_quantile, r, r / (r + expected.to_numpy().clip(1e-9)))
-    return pd.DataFrame({"expected": expected.to_numpy(), "upper": upper}, index=index)
+    latest = grid_point(min(pd.Timestamp(end), pd.Timestamp.now(tz="UTC")).floor("1min"), TREMOR_CONFIG)
+    per_grid = pd.Timestamp(end) - pd.Timestamp(start) <= pd.Timedelta(days=2)
+    grids = (
+        minutes.floor(f"{int(TREMOR_CONFIG.refit_minutes)}min")
+        if per_grid
+        else pd.DatetimeIndex([latest] * len(minutes))
+    )
+    expected = np.full(len(minutes), np.nan)
+    alpha = np.full(len(minutes), np.nan)
+    for at in grids.unique():
+        profile = cached_profiles(service_id=service_id, at=min(at, latest)).profiles.get("total")
+        if profile is None or profile[1]:  # no history, or still warming up: no band there
+            continue
+        rows = grids == at
+        expected[rows] = profile[0].expected_for_slots(tod[rows], dow[rows], 1.0)
+        # Sums over 15 minutes or more: the 30-minute window's dispersion describes them best.
+        alpha[rows] = profile[0].alpha[-1]
+    frame = pd.DataFrame({"expected": expected, "alpha": alpha}, index=minutes)
+    binned = frame.groupby(frame.index.floor(freq)).agg(expected=("expected", "sum"), alpha=("alpha", "mean"))
+    binned.loc[frame["expected"].isna().groupby(frame.index.floor(freq)).any(), "expected"] = np.nan
+    binned = binned.reindex(index)
+    r = 1.0 / np.maximum(binned["alpha"].to_numpy(), 1e-6)
+    mean = binned["expected"].to_numpy()
+    upper = np.where(
+        np.isnan(mean), np.nan, stats.nbinom.ppf(TREMOR_CONFIG.upper_quantile, r, r / (r + np.nan_to_num(mean) + 1e-9))
+    )
+    return pd.DataFrame({"expected": mean, "upper": upper}, index=index)

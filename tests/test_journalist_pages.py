@@ -150,7 +150,9 @@ def test_unknown_charts_and_services_are_404(client, outage):
 
 
 def test_the_chart_data_endpoint_reads_a_bounded_number_of_queries(client, outage, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    # A cold call also fits the detector's profile for the band (its history:
+    # a handful of queries, then cached for the 6-hour refit period).
+    with django_assert_max_num_queries(12):
         client.get("/status/tesla/chart/timeline.json?range=30d")
 
 
