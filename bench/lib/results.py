@@ -42,8 +42,9 @@ def figure(
         on_ratio = target.endswith("x")
         measured = ratio if on_ratio else value
         passed = bool(measured is not None and _OPS[op](measured, float(threshold.rstrip("x"))))
-    reference = None if reference is None else round(reference, 3)
-    return Figure(name, round(value, 3), unit, reference, ratio, target, passed)
+    # Six significant digits: a reference of a few milliseconds keeps its ratio checkable.
+    reference = None if reference is None else float(f"{reference:.6g}")
+    return Figure(name, float(f"{value:.6g}"), unit, reference, ratio, target, passed)
 
 
 def table(title: str, figures: list[Figure]) -> str:
