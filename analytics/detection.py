@@ -340,7 +340,7 @@ def detect_frame(
 
 def _scored(
     idx: pd.DatetimeIndex, keys: list[str], counts: np.ndarray, expected: np.ndarray, alpha: np.ndarray,
-    warm: np.ndarray, ratio: np.ndarray, config: DetectorConfig, step: float,
+    warm: np.ndarray, ratio: np.ndarray, config: DetectorConfig, step: float, with_upper: bool = True,
 ) -> FrameResult:  # fmt: skip
     """Levels, evidence and the short-window "elevated" flag from fitted expectations."""
     ev, strong, moderate = _window_flags(counts, expected, alpha, config, step, ratio)
@@ -360,7 +360,8 @@ def _scored(
         & (s - m >= config.min_excess_possible)
         & (nb_log10_sf(s, m, alpha[0]) >= config.possible_evidence)
     )
-    upper = _upper_band(expected, alpha[0], config.upper_quantile)
+    # The band is for charts; the live tick has no use for it (and it is the costly part).
+    upper = _upper_band(expected, alpha[0], config.upper_quantile) if with_upper else np.zeros(expected.shape)
     return FrameResult(idx, keys, counts, expected, upper, ev, level, elevated, alpha)
 
 

@@ -116,7 +116,7 @@ def score_window(
             alpha[:, i, cols] = prof.alpha[:, None]
             warm[i, cols], ratio[i, cols] = is_warm, min_ratio
     counts = matrix.to_numpy(float).T
-    result = _scored(index, keys, counts, expected, alpha, warm, ratio, config, 1.0)
+    result = _scored(index, keys, counts, expected, alpha, warm, ratio, config, 1.0, with_upper=False)
     return Scored(
         index=index, keys=keys, counts=counts.T, expected=expected.T, level=result.level.T,
         evidence=result.evidence.T, elevated=result.elevated.T,
@@ -173,8 +173,9 @@ def run_tick(*, service_ids: list[int], now: datetime | None = None) -> int:
     now = now or timezone.now()
     end = pd.Timestamp(now).floor("1min")
     rows = slice_rows(service_ids=service_ids, start=end - timedelta(minutes=WINDOW), end=end)
+    by_service = dict(tuple(rows.groupby("service_id"))) if len(rows) else {}
     evaluated = 0
     for service_id in service_ids:
-        mine = rows[rows["service_id"] == service_id] if len(rows) else rows
+        mine = by_service.get(service_id, rows.iloc[:0])
         evaluated += tick_service(service_id=service_id, rows=mine, now=now)
     return evaluated
