@@ -7,28 +7,13 @@ from django.db.models import Sum
 
 from analytics.models import Bucket
 from analytics.services import bucket_new_reports, rebuild_buckets
-from reports.models import Report
+from tests.support.reports import add_reports
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def add(service, *, at, received=None, country="FR", region="EU", code="503", feature="climate", n=1):
-    feature_obj = service.features.get(slug=feature)
-    Report.objects.bulk_create(
-        [
-            Report(
-                service=service,
-                feature=feature_obj,
-                code=code,
-                country=country,
-                region=region,
-                observed_at=at,
-                received_at=received or at,
-                source="import",
-            )
-            for _ in range(n)
-        ]
-    )
+    add_reports(service, at=at, n=n, received=received, country=country, region=region, code=code, feature=feature)
 
 
 def bucket_total():

@@ -16,6 +16,7 @@ from analytics.models import Bucket
 from analytics.selectors import timeseries
 from analytics.services import bucket_new_reports
 from reports.models import Report
+from tests.support.reports import add_reports
 
 PARIS = ZoneInfo("Europe/Paris")
 BULK = "/api/v1/reports/bulk/"
@@ -28,20 +29,7 @@ def frozen(at: datetime):
 
 
 def _add(service, at: datetime, n: int = 1, received: datetime | None = None) -> None:
-    feature = service.features.get(slug="climate")
-    Report.objects.bulk_create(
-        Report(
-            service=service,
-            feature=feature,
-            code="503",
-            country="FR",
-            region="EU",
-            observed_at=at,
-            received_at=received or at,
-            source="api",
-        )
-        for _ in range(n)
-    )
+    add_reports(service, at=at, n=n, received=received, source="api")
 
 
 def _buckets(service) -> dict[datetime, int]:

@@ -2,28 +2,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from reports.models import Report
 from reports.services import service_create
+from tests.support.reports import add_reports
 
 
 def add(service, n, *, ago=timedelta(minutes=5)):
-    f = service.features.get(slug="other")
-    at = timezone.now() - ago
-    Report.objects.bulk_create(
-        [
-            Report(
-                service=service,
-                feature=f,
-                code="none",
-                country="FR",
-                region="EU",
-                observed_at=at,
-                received_at=at,
-                source="import",
-            )
-            for _ in range(n)
-        ]
-    )
+    add_reports(service, at=timezone.now() - ago, n=n, feature="other", code="none")
 
 
 def test_home_lists_services_with_most_reports_in_the_last_hour_first(client, tesla):

@@ -3,26 +3,11 @@ from datetime import timedelta
 from django.utils import timezone
 
 from analytics.services import bucket_new_reports
-from reports.models import Report
+from tests.support.reports import add_reports
 
 
 def add(service, *, at, country="FR", region="EU", code="503", feature="climate", n=1):
-    f = service.features.get(slug=feature)
-    Report.objects.bulk_create(
-        [
-            Report(
-                service=service,
-                feature=f,
-                code=code,
-                country=country,
-                region=region,
-                observed_at=at,
-                received_at=at,
-                source="import",
-            )
-            for _ in range(n)
-        ]
-    )
+    add_reports(service, at=at, n=n, country=country, region=region, code=code, feature=feature)
 
 
 def minute_ago(n):
