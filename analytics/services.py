@@ -66,7 +66,10 @@ def _bucket(*, start: datetime, end: datetime, service_ids: set[int] | None) -> 
     if service_ids is not None:
         services, params = "AND service_id = ANY(%s)", [*params, sorted(service_ids)]
     sql = _UPSERT_SQL.format(bucket=Bucket._meta.db_table, report=Report._meta.db_table, services=services)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The GROUP BY sorts up to a day of reports: with the default 4 MB it
+        # spills to disk (external merge, ~40% of the SELECT's time).
+        cursor.execute(f"SET LOCAL work_mem = '{int(settings.TREMOR_BUCKET_WORK_MEM_MB)}MB'")
         cursor.execute(sql, params)
         return cursor.rowcount
 

@@ -216,6 +216,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = TREMOR_MAX_BULK_BODY_BYTES
 # Reports whose minute is younger than this may still be arriving (commit lag,
 # bulk observed_at up to a minute ahead): each bucketing run revisits them.
 TREMOR_BUCKET_OVERLAP_SECONDS = env_int("TREMOR_BUCKET_OVERLAP_SECONDS", 180)
+# PostgreSQL work_mem of a bucketing statement: a day of reports sorts in memory.
+TREMOR_BUCKET_WORK_MEM_MB = env_int("TREMOR_BUCKET_WORK_MEM_MB", 64)
 # Incident lifecycle: resolved after this many minutes back near the baseline;
 # a relapse within the merge gap reopens it as a new phase.
 TREMOR_INCIDENT_RECOVERY_MINUTES = env_int("TREMOR_INCIDENT_RECOVERY_MINUTES", 15)

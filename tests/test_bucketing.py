@@ -90,3 +90,16 @@ def test_rebuild_recomputes_a_range_from_raw_reports(tesla):
     Bucket.objects.update(count=99)  # corrupted
     rebuild_buckets(start=T0 - timedelta(hours=1), end=T0 + timedelta(hours=1))
     assert list(Bucket.objects.values_list("count", flat=True)) == [2]
+
+
+def test_deleting_a_service_or_feature_deletes_its_buckets(tesla):
+    # Buckets have no database foreign keys (bulk write speed): Django's own
+    # cascade must still remove them, or a re-created id would inherit counts.
+    add(tesla, at=T0, n=2)
+    add(tesla, at=T0, feature="honk-flash", n=1)
+    bucket_new_reports(now=T0 + timedelta(minutes=2))
+    assert Bucket.objects.count() == 2
+    tesla.features.get(slug="honk-flash").delete()
+    assert list(Bucket.objects.values_list("count", flat=True)) == [2]
+    tesla.delete()
+    assert Bucket.objects.count() == 0
