@@ -104,6 +104,14 @@ class DetectorConfig:
     likelihood_long_minutes: float = 28 * 1440.0  # long-term evidence distribution
     likelihood_min_minutes: float = 1440.0  # long-term history needed before scoring
     likelihood_threshold: float = 3.0  # -log10 tail probability that flags
+    # Prominence gate on the likelihood flags (0 = off): the trailing sum over
+    # `prominence_minutes` must also reach `prominence_ratio` times the
+    # `prominence_quantile` of the series' own earlier trailing sums. A burst
+    # must stand out against the series' whole range, not only against its
+    # time-of-day baseline (analytics.likelihood.prominence).
+    prominence_minutes: float = 0.0
+    prominence_quantile: float = 0.995
+    prominence_ratio: float = 1.75
 
 
 N_TOD = 24 * 60  # minutes in a day; tod slots are minute_of_day // slot_minutes

@@ -103,7 +103,14 @@ NAB_CONFIG = replace(
     likelihood_short_minutes=120.0,
     likelihood_long_minutes=56 * 1440.0,
     likelihood_min_minutes=1440.0,
-    likelihood_threshold=2.5,
+    # Round 3: a lower likelihood bar, but the 15-minute count must also reach
+    # 1.75x the 99.5% quantile of the series' earlier 15-minute counts: routine
+    # peaks of a busy series no longer flag, the bursts that stand out on the
+    # plot do.
+    likelihood_threshold=1.0,
+    prominence_minutes=15.0,
+    prominence_quantile=0.995,
+    prominence_ratio=1.75,
 )
 
 

@@ -180,44 +180,88 @@ def levels_to_flags(
     return np.asarray(flags, dtype=int)
 
 
-def detection_to_flags(det: pd.DataFrame, config) -> np.ndarray:
+def _rows(minutes: float, step: float) -> int:
+    return max(1, int(math.ceil(minutes / step - 1e-9)))
+
+
+def _elapsed_minutes(det: pd.DataFrame) -> np.ndarray:
+    return np.asarray((pd.DatetimeIndex(det.index) - det.index[0]) / pd.Timedelta(minutes=1), float)
+
+
+def evidence_likelihood(det: pd.DataFrame, config) -> np.ndarray:
+    """Anomaly likelihood of one detect_series result's evidence (analytics.likelihood)."""
+    from analytics.likelihood import anomaly_likelihood
+
+    step = config.step_minutes
+    return anomaly_likelihood(
+        det["evidence"].to_numpy(float),
+        cap=config.likelihood_cap,
+        short_rows=_rows(config.likelihood_short_minutes, step),
+        long_rows=_rows(config.likelihood_long_minutes, step),
+        min_rows=_rows(config.likelihood_min_minutes, step),
+    )
+
+
+def count_prominence(det: pd.DataFrame, config) -> np.ndarray:
+    """Prominence of one detect_series result's counts (analytics.likelihood.prominence).
+
+    Same history as the likelihood (`likelihood_long_minutes`, none before
+    `likelihood_min_minutes`), refreshed on the detector's refit grid.
+    """
+    from analytics.likelihood import prominence
+
+    if len(det) == 0:
+        return np.zeros(0)
+    return prominence(
+        det["count"].to_numpy(float),
+        _elapsed_minutes(det),
+        window_rows=_rows(config.prominence_minutes, config.step_minutes),
+        quantile=config.prominence_quantile,
+        every_minutes=config.refit_minutes,
+        history_minutes=config.likelihood_long_minutes,
+        min_minutes=config.likelihood_min_minutes,
+    )
+
+
+def detection_to_flags(
+    det: pd.DataFrame,
+    config,
+    *,
+    likelihood: np.ndarray | None = None,
+    prominence: np.ndarray | None = None,
+) -> np.ndarray:
     """Row indexes of NAB flags from one detect_series result, per `config.flag_source`.
 
     "level": first row at `flag_level`, re-armed after `rearm_minutes` at level 0.
     "likelihood": anomaly likelihood of the evidence (analytics.likelihood) at
-    or above `likelihood_threshold`, then no flag for `rearm_minutes`.
+    or above `likelihood_threshold` and, when `prominence_minutes` > 0, count
+    prominence at or above `prominence_ratio`; then no flag for `rearm_minutes`.
     Both are causal, and no flag falls within `flag_warmup_minutes` of the first row.
+    `likelihood` / `prominence` may be passed precomputed (from
+    evidence_likelihood / count_prominence with the same config) to save time
+    in parameter sweeps.
     """
-    from analytics.likelihood import anomaly_likelihood, refractory_flags
+    from analytics.likelihood import refractory_flags
 
     step = config.step_minutes
-
-    def rows(minutes: float) -> int:
-        return max(1, int(math.ceil(minutes / step - 1e-9)))
-
     if config.flag_source == "level":
         flags = levels_to_flags(
             det["level"].to_numpy(), step, flag_level=config.flag_level, rearm_minutes=config.rearm_minutes
         )
     elif config.flag_source == "likelihood":
-        lik = anomaly_likelihood(
-            det["evidence"].to_numpy(float),
-            cap=config.likelihood_cap,
-            short_rows=rows(config.likelihood_short_minutes),
-            long_rows=rows(config.likelihood_long_minutes),
-            min_rows=rows(config.likelihood_min_minutes),
-        )
+        lik = evidence_likelihood(det, config) if likelihood is None else likelihood
         trigger = lik >= config.likelihood_threshold
+        if config.prominence_minutes > 0:
+            prom = count_prominence(det, config) if prominence is None else prominence
+            trigger &= prom >= config.prominence_ratio
         if len(det) and config.flag_warmup_minutes > 0:
             # Warm-up by elapsed time, so it is causal (no need to know the file's length).
-            elapsed = (pd.DatetimeIndex(det.index) - det.index[0]) / pd.Timedelta(minutes=1)
-            trigger &= np.asarray(elapsed >= config.flag_warmup_minutes)
-        return refractory_flags(trigger, rows(config.rearm_minutes))
+            trigger &= _elapsed_minutes(det) >= config.flag_warmup_minutes
+        return refractory_flags(trigger, _rows(config.rearm_minutes, step))
     else:
         raise ValueError(f"unknown flag_source {config.flag_source!r}")
     if len(det) and config.flag_warmup_minutes > 0:
-        elapsed = (pd.DatetimeIndex(det.index)[flags] - det.index[0]) / pd.Timedelta(minutes=1)
-        flags = flags[np.asarray(elapsed >= config.flag_warmup_minutes)]
+        flags = flags[_elapsed_minutes(det)[flags] >= config.flag_warmup_minutes]
     return flags
 
 

@@ -2,12 +2,15 @@
 
 Usage (from the repo root):  python bench/nab_heldout.py [NAB_DIR]
 
-The detector (analytics.detection.NAB_CONFIG) runs once per file; then a small
-grid over the flag layer's knobs (likelihood cap, short window, long window,
-threshold, re-arm) is scored. For each held-out file, the grid point with the
-best standard score on the *other* files is scored on it; the held-out raw
-scores are then normalised together. The NB detector's own knobs (dispersion
-quantile, evidence windows) are NAB_CONFIG's and are not re-tuned here.
+The detector (analytics.detection.NAB_CONFIG) runs once per file; then a grid
+over the flag layer's round-3 knobs (prominence window, quantile and ratio,
+likelihood threshold, re-arm) is scored. For each held-out file, the grid point
+with the best standard score on the *other* files is scored on it; the
+held-out raw scores are then normalised together. The grid spans everything
+tried in round 3 (analytics/NAB_TUNING.md). The NB detector's own knobs
+(dispersion quantile, evidence windows) and the likelihood's cap / short /
+long windows are NAB_CONFIG's and are not re-tuned here (round 2's held-out
+check re-tuned the latter).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ if ROOT not in sys.path:
 
 from analytics.detection import NAB_CONFIG, detect_series  # noqa: E402
 from analytics.nab import (  # noqa: E402
+    count_prominence,
     detection_to_flags,
+    evidence_likelihood,
     load_series,
     load_windows,
     normalised_scores,
@@ -32,10 +37,10 @@ from analytics.nab import (  # noqa: E402
 )
 
 GRID = {
-    "likelihood_cap": (20.0, 30.0, 50.0),
-    "likelihood_short_minutes": (60.0, 120.0, 180.0),
-    "likelihood_long_minutes": (28 * 1440.0, 56 * 1440.0),
-    "likelihood_threshold": (2.0, 2.5, 3.0, 3.5),
+    "prominence_minutes": (10.0, 15.0, 20.0, 30.0),
+    "prominence_quantile": (0.99, 0.995, 0.998),
+    "prominence_ratio": (1.0, 1.25, 1.5, 1.75, 2.0),
+    "likelihood_threshold": (0.5, 1.0, 1.5, 2.0, 2.5),
     "rearm_minutes": (1440.0, 2160.0),
 }
 TRAIN_4 = ("AAPL", "CRM", "FB", "GOOG")  # the 4/3 split used since the first NAB notes
@@ -55,13 +60,18 @@ def main(argv: list[str]) -> int:
         dets[name] = detect_series(load_series(os.path.join(data_dir, name)), config=NAB_CONFIG)
     files = list(dets)
     keys = list(GRID)
+    lik = {f: evidence_likelihood(d, NAB_CONFIG) for f, d in dets.items()}  # no grid knob changes it
+    prom = {}  # (file, minutes, quantile) -> prominence, shared by the other knobs
     scores = {}  # grid point -> {file: {profile: FileScore}}
     for point in itertools.product(*GRID.values()):
         cfg = replace(NAB_CONFIG, **dict(zip(keys, point, strict=True)))
-        scores[point] = {
-            f: score_all_profiles(d.index, windows.get(f, []), d.index[detection_to_flags(d, cfg)])
-            for f, d in dets.items()
-        }
+        scores[point] = {}
+        for f, d in dets.items():
+            key = (f, cfg.prominence_minutes, cfg.prominence_quantile)
+            if key not in prom:
+                prom[key] = count_prominence(d, cfg)
+            rows = detection_to_flags(d, cfg, likelihood=lik[f], prominence=prom[key])
+            scores[point][f] = score_all_profiles(d.index, windows.get(f, []), d.index[rows])
 
     def norm(point: tuple, on: list[str]) -> dict:
         return normalised_scores({f: scores[point][f] for f in on})
