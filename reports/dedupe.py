@@ -20,6 +20,12 @@ def _key(service_id: int, fingerprint: str) -> str:
     return f"dedupe:{service_id}:{fingerprint}"
 
 
+def claim_of(*, service_id: int, fingerprint: str) -> tuple[str, int]:
+    """(cache key, seconds) of a reporter's claim: for callers that set it themselves
+    in a batch of Redis commands (intake's throttle script), compatible with the below."""
+    return _key(service_id, fingerprint), settings.TREMOR_DEDUPE_WINDOW_SECONDS
+
+
 def claim_first_report(*, service_id: int, fingerprint: str, now: datetime) -> bool:
     """True when this is the reporter's first report in the window (and claims it)."""
     window = settings.TREMOR_DEDUPE_WINDOW_SECONDS

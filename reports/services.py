@@ -60,15 +60,18 @@ class SubmitResult:
     counted: bool
 
 
-def report_submit(*, item: ReportInput, source: str, fingerprint: str) -> SubmitResult:
+def report_submit(*, item: ReportInput, source: str, fingerprint: str, claimed: bool | None = None) -> SubmitResult:
     """One report from an owner (form or API), counted only if first in the dedupe window.
 
     A duplicate is answered but not stored: a flood from one client must not
-    grow the table nor any count.
+    grow the table nor any count. `claimed`: the dedupe claim's outcome when
+    the caller already tried it (intake's throttle script), else None.
     """
     now = timezone.now()
     report = _report(item, source=source, now=now, fingerprint=fingerprint)
-    if not claim_first_report(service_id=item.service_id, fingerprint=fingerprint, now=now):
+    if claimed is None:
+        claimed = claim_first_report(service_id=item.service_id, fingerprint=fingerprint, now=now)
+    if not claimed:
         return SubmitResult(report=report, counted=False)
     try:
         report.save(force_insert=True)

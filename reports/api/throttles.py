@@ -9,35 +9,48 @@ from rest_framework.throttling import SimpleRateThrottle
 log = logging.getLogger(__name__)
 
 # DRF's sliding window (drop stamps older than the window, refuse when full, else
-# add one) in one atomic round trip instead of a GET and a SET: intake does
-# three Redis calls per report and this was one of them (bench/README.md).
+# add one) in one atomic round trip instead of a GET and a SET (bench/README.md).
 # A sorted set of stamps also closes the GET/SET race between web workers.
+# With a second key, an admitted request also claims its dedupe key (SET NX EX):
+# single-report intake then pays one Redis round trip, not two.
 _SLIDING_WINDOW_LUA = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
 local n = redis.call('ZCARD', KEYS[1])
 if n >= tonumber(ARGV[3]) then
-  return {0, n, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]}
+  return {0, n, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2], 0}
 end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return {1, n + 1, '0'}
+local first = 0
+if #KEYS > 1 and redis.call('SET', KEYS[2], 1, 'NX', 'EX', ARGV[6]) then
+  first = 1
+end
+return {1, n + 1, '0', first}
 """
 _scripts: dict[int, object] = {}
 
 
-def _sliding_window(cache: RedisCache, key: str, *, now: float, duration: int, limit: int) -> tuple[bool, int, float]:
-    """(allowed, requests in the window, oldest stamp) for one more request."""
+def _sliding_window(
+    cache: RedisCache, key: str, *, now: float, duration: int, limit: int, claim: tuple[str, int] | None = None
+) -> tuple[bool, int, float, bool]:
+    """(allowed, requests in the window, oldest stamp, claimed) for one more request.
+
+    `claim` = (cache key, seconds): set it if absent once the request is admitted.
+    """
     client = cache._cache.get_client(key, write=True)
     pool = id(client.connection_pool)
     if pool not in _scripts:
         _scripts[pool] = client.register_script(_SLIDING_WINDOW_LUA)
     member = f"{now!r}-{secrets.token_hex(4)}"
-    allowed, count, oldest = _scripts[pool](
-        keys=[cache.make_and_validate_key(key)],
-        args=[repr(now), duration, limit, member, math.ceil(duration * 1000)],
+    keys = [cache.make_and_validate_key(key)]
+    if claim is not None:
+        keys.append(cache.make_and_validate_key(claim[0]))
+    allowed, count, oldest, claimed = _scripts[pool](
+        keys=keys,
+        args=[repr(now), duration, limit, member, math.ceil(duration * 1000), claim[1] if claim else 0],
         client=client,
     )
-    return bool(allowed), int(count), float(oldest)
+    return bool(allowed), int(count), float(oldest), bool(claimed)
 
 
 class ReportSubmitThrottle(SimpleRateThrottle):
@@ -49,21 +62,29 @@ class ReportSubmitThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
     def allow_request(self, request, view):
+        return self.allow_and_claim(request, view, claim=None)[0]
+
+    def allow_and_claim(self, request, view, *, claim: tuple[str, int] | None) -> tuple[bool, bool | None]:
+        """(allowed, claimed): claimed is None when the claim was not attempted here.
+
+        Redis down, or no Redis cache: allowed (accepting reports matters more
+        than limiting them), claim left to the caller's fallback.
+        """
         try:
             backend = caches["default"]  # DRF's `self.cache` is the proxy in front of it
             if self.rate is None or not isinstance(backend, RedisCache):
-                return super().allow_request(request, view)
+                return super().allow_request(request, view), None
             self.key = self.get_cache_key(request, view)
             self.now = self.timer()
-            allowed, count, oldest = _sliding_window(
-                backend, self.key, now=self.now, duration=self.duration, limit=self.num_requests
+            allowed, count, oldest, claimed = _sliding_window(
+                backend, self.key, now=self.now, duration=self.duration, limit=self.num_requests, claim=claim
             )
             # What DRF's wait() reads for Retry-After: the window's stamps, oldest last.
             self.history = [] if allowed else [oldest] * count
-            return allowed
-        except Exception as exc:  # Redis down: accepting reports matters more than limiting them
+            return allowed, (claimed if allowed and claim is not None else None)
+        except Exception as exc:
             log.warning("throttle: Redis unavailable (%s), not throttling", exc)
-            return True
+            return True, None
 
 
 class ReportFormThrottle(ReportSubmitThrottle):

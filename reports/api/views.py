@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from analytics import selectors as counts
 from analytics.selectors import current_status
 from analytics.serializers import IncidentSerializer
+from reports.dedupe import claim_of
 from reports.fingerprint import client_address, reporter_fingerprint
 from reports.models import Report, Service
 from reports.selectors import services_with_counts
@@ -52,7 +53,8 @@ def _query(serializer_class, request) -> dict:
 
 
 class ReportCreateView(APIView):
-    throttle_classes = [ReportSubmitThrottle]
+    # Throttled in post(): the throttle's Redis call also claims the dedupe key.
+    throttle_classes = []
 
     @extend_schema(
         request=s.ReportIn,
@@ -63,16 +65,31 @@ class ReportCreateView(APIView):
         summary="Report a problem",
     )
     def post(self, request):
-        item, errors = validate_report(request.data, now=timezone.now())
-        if errors:
-            raise ValidationError({field: [message] for field, message in errors.items()})
+        throttle = ReportSubmitThrottle()
+        try:
+            item, errors = validate_report(request.data, now=timezone.now())
+        except ParseError:
+            self._admit(request, throttle, claim=None)  # a malformed flood is throttled too
+            raise
         fingerprint = reporter_fingerprint(
             address=client_address(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
         )
-        result = report_submit(item=item, source=Report.Source.API, fingerprint=fingerprint)
+        claim = None if errors else claim_of(service_id=item.service_id, fingerprint=fingerprint)
+        claimed = self._admit(request, throttle, claim=claim)
+        if errors:
+            raise ValidationError({field: [message] for field, message in errors.items()})
+        result = report_submit(item=item, source=Report.Source.API, fingerprint=fingerprint, claimed=claimed)
         return Response(
             _report_out(result, item), status=status.HTTP_201_CREATED if result.counted else status.HTTP_200_OK
         )
+
+
+    def _admit(self, request, throttle, *, claim) -> bool | None:
+        """Throttle (429 with Retry-After when over the limit) and claim in one Redis call."""
+        allowed, claimed = throttle.allow_and_claim(request, self, claim=claim)
+        if not allowed:
+            self.throttled(request, throttle.wait())
+        return claimed
 
 
 class BulkReportView(APIView):
