@@ -10,6 +10,7 @@ import pandas as pd
 
 from .detection import TREMOR_CONFIG, DetectorConfig
 from .lifecycle import IncidentState
+from .refit import grid_point
 from .slices import slice_matrix
 from .verdicts import incidents_over, scope_of, score_frame
 
@@ -22,15 +23,18 @@ class Found:
     is_regional: bool
 
 
-def detect_reports(reports: pd.DataFrame, *, config: DetectorConfig = TREMOR_CONFIG) -> list[Found]:
-    """Incidents in a frame of reports (observed_at, region, country, code, feature) over its whole span."""
+def detect_reports(reports: pd.DataFrame, *, config: DetectorConfig = TREMOR_CONFIG, offset: int = 0) -> list[Found]:
+    """Incidents in a frame of reports (observed_at, region, country, code, feature) over its whole span.
+
+    `offset`: the service's refit offset (analytics.refit); the frame starts on that grid, as the replay's does.
+    """
     minute = reports["observed_at"].dt.floor("1min")
     rows = (
         reports.assign(minute=minute, count=1)
         .groupby(["minute", "region", "country", "code", "feature"], as_index=False)["count"]
         .sum()
     )
-    start = minute.min().floor("1D")
+    start = grid_point(minute.min().floor("1D"), config, offset)
     matrix = slice_matrix(rows, start=start, end=minute.max() + pd.Timedelta(minutes=1))
     scored = score_frame(matrix, since=start, config=config)
     return [Found(s, *scope_of(s)) for s in incidents_over(scored, from_row=0)]

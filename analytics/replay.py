@@ -1,9 +1,9 @@
 """Replay: detection minute by minute over a time range, as live operation would have run it.
 
 The per-minute decisions come from `detect_frame` over the whole range at once
-(vectorised, refitting on the same 6-hour grid as the live fit job), and the
-incident lifecycle steps through the minutes with the same `step_minute` the
-live tick calls.
+(vectorised, refitting on the service's own 6-hour grid, as the live tick
+does), and the incident lifecycle steps through the minutes with the same
+`step_minute` the live tick calls.
 """
 
 from collections.abc import Callable
@@ -16,20 +16,27 @@ from django.db import transaction
 from .detection import TREMOR_CONFIG, DetectorConfig
 from .incidents import lifecycle_config, save_state
 from .models import Incident
+from .refit import grid_point, refit_offset
 from .selectors import first_report_at, slice_rows
 from .slices import slice_matrix
 from .verdicts import Scored, incidents_over, score_frame
 
 
-def frame_start(moment: datetime, config: DetectorConfig, *, first_data: datetime | None) -> pd.Timestamp:
+def frame_start(
+    moment: datetime, config: DetectorConfig, *, first_data: datetime | None, offset: int = 0
+) -> pd.Timestamp:
     """Start of the history a decision at `moment` can see.
 
-    Day-aligned, so that the refit grid is the clock's; and never before the
-    day of the service's first report: minutes before a service had reports
-    are not "zero reports", and counting them so would drag its baseline down.
+    Day-aligned, then moved back onto the service's refit grid (`offset`, see
+    analytics.refit), because detect_frame refits on a grid anchored at the
+    frame's first minute; and never more than one refit period before the day
+    of the service's first report: minutes before a service had reports are not
+    "zero reports", and counting them so would drag its baseline down.
     """
     start = pd.Timestamp(moment).floor("1D") - pd.Timedelta(days=config.history_days)
-    return max(start, pd.Timestamp(first_data).floor("1D")) if first_data is not None else start
+    if first_data is not None:
+        start = max(start, pd.Timestamp(first_data).floor("1D"))
+    return grid_point(start, config, offset)
 
 
 def score_service(
@@ -37,7 +44,8 @@ def score_service(
 ) -> tuple[Scored, int]:
     """Detector output for [start, end) with its history; returns (scored, row of `start`)."""
     since = pd.Timestamp(start) - timedelta(hours=2)
-    first = frame_start(since, config, first_data=first_report_at(service_id=service_id))
+    offset = refit_offset(service_id, config)
+    first = frame_start(since, config, first_data=first_report_at(service_id=service_id), offset=offset)
     stop = pd.Timestamp(end).ceil("1min")
     rows = slice_rows(service_ids=[service_id], start=first, end=stop)
     matrix = slice_matrix(rows, start=first, end=stop)

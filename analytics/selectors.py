@@ -198,7 +198,8 @@ def baseline_band(*, service_id: int, start: datetime, end: datetime, interval: 
 
     from .baseline import time_slots
     from .detection import TREMOR_CONFIG
-    from .tick import cached_profiles, grid_point
+    from .refit import grid_point, refit_offset
+    from .tick import cached_profiles
 
     freq = INTERVALS[interval]
     index = pd.date_range(pd.Timestamp(start).floor(freq), pd.Timestamp(end), freq=freq, inclusive="left")
@@ -206,13 +207,11 @@ def baseline_band(*, service_id: int, start: datetime, end: datetime, interval: 
         return pd.DataFrame({"expected": [], "upper": []}, index=index)
     minutes = pd.date_range(index[0], index[-1] + pd.Timedelta(freq), freq="1min", inclusive="left")
     tod, dow = time_slots(minutes, TREMOR_CONFIG.slot_minutes)
-    latest = grid_point(min(pd.Timestamp(end), pd.Timestamp.now(tz="UTC")).floor("1min"), TREMOR_CONFIG)
+    # The service's own refit grid, so the band shows the profiles the tick scored with.
+    offset = refit_offset(service_id, TREMOR_CONFIG)
+    latest = grid_point(min(pd.Timestamp(end), pd.Timestamp.now(tz="UTC")).floor("1min"), TREMOR_CONFIG, offset)
     per_grid = pd.Timestamp(end) - pd.Timestamp(start) <= pd.Timedelta(days=2)
-    grids = (
-        minutes.floor(f"{int(TREMOR_CONFIG.refit_minutes)}min")
-        if per_grid
-        else pd.DatetimeIndex([latest] * len(minutes))
-    )
+    grids = grid_point(minutes, TREMOR_CONFIG, offset) if per_grid else pd.DatetimeIndex([latest] * len(minutes))
     expected = np.full(len(minutes), np.nan)
     alpha = np.full(len(minutes), np.nan)
     for at in grids.unique():

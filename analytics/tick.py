@@ -1,9 +1,10 @@
 """The live detection tick: every minute, for every active service, what the replay would say.
 
 Per service it scores the last `WINDOW` minutes against the profiles of the
-6-hour refit grid (fitted once per grid point and cached), then steps the
-incident lifecycle through every minute not evaluated yet. The profiles, the
-scoring (`_scored`) and the lifecycle (`step_minute`) are the replay's own.
+service's 6-hour refit grid (analytics.refit: fitted once per grid point and
+cached), then steps the incident lifecycle through every minute not evaluated
+yet. The profiles, the scoring (`_scored`) and the lifecycle (`step_minute`)
+are the replay's own.
 """
 
 import logging
@@ -22,6 +23,7 @@ from .detection import TREMOR_CONFIG, DetectorConfig, _scored, fit_at, fit_bucke
 from .incidents import lifecycle_config, save_state, state_of
 from .lifecycle import LifecycleConfig
 from .models import Incident, Level, ServiceStatus
+from .refit import grid_point, refit_offset
 from .replay import frame_start
 from .selectors import first_report_at, slice_rows
 from .slices import slice_matrix
@@ -47,14 +49,10 @@ class GridProfiles:
     unseen: tuple | None = None
 
 
-def grid_point(minute: pd.Timestamp, config: DetectorConfig) -> pd.Timestamp:
-    return minute.floor(f"{int(config.refit_minutes)}min")
-
-
 def fit_service(*, service_id: int, at: pd.Timestamp, config: DetectorConfig = TREMOR_CONFIG) -> GridProfiles:
     """Fit every series of the service at refit point `at` from the history before it."""
     first_data = first_report_at(service_id=service_id)
-    first = frame_start(at, config, first_data=first_data)
+    first = frame_start(at, config, first_data=first_data, offset=refit_offset(service_id, config))
     first = max(first, at - pd.Timedelta(days=config.history_days))
     if first_data is None or first >= at:  # history starts with the first report
         return GridProfiles(at=at, profiles={}, unseen=None)
@@ -94,8 +92,9 @@ def score_window(
 ) -> Scored:
     """Score the last WINDOW minutes before `end` with the grid profiles in force at each minute."""
     start = end - pd.Timedelta(minutes=WINDOW)
+    offset = refit_offset(service_id, config)
     grids = {}
-    for at in sorted({grid_point(start, config), grid_point(end - pd.Timedelta(minutes=1), config)}):
+    for at in sorted({grid_point(start, config, offset), grid_point(end - pd.Timedelta(minutes=1), config, offset)}):
         grids[at] = cached_profiles(service_id=service_id, at=at, config=config)
     keys = sorted(set().union(*(g.profiles for g in grids.values())) | {"total"})
     matrix = slice_matrix(rows, start=start, end=end, keys=keys)[keys]

@@ -17,7 +17,11 @@ COMPARED = ["started_at", "detected_at", "peak_at", "ended_at", "status", "scope
 
 
 @pytest.fixture
-def nov19(db):
+def nov19(db, request):
+    # An explicit id sets the service's refit offset (analytics.refit: id mod 360 minutes).
+    service_id = getattr(request, "param", None)
+    if service_id is not None:
+        Service.objects.create(id=service_id, slug="tesla", name="tesla")
     frame = scenarios.event_2021_11_19()
     frame = frame[frame["observed_at"] < pd.Timestamp("2021-11-19 22:50", tz="UTC")]
     result = import_rows(frame[scenarios.CSV_COLUMNS].to_dict("records"), create_services=True)
@@ -25,6 +29,9 @@ def nov19(db):
     return Service.objects.get(slug="tesla")
 
 
+# 360: offset 0, refits at 18:00 and 00:00 as before staggering, none while the ticks run. 200:
+# refits at 21:20, in the middle of the incident, so for 90 minutes each tick's window spans two profiles.
+@pytest.mark.parametrize("nov19", [360, 200], indirect=True, ids=["offset_0", "refit_mid_incident"])
 def test_the_tick_opens_and_resolves_the_incident_the_replay_finds(nov19):
     replayed = replay_service(
         service_id=nov19.id,

@@ -60,3 +60,26 @@ def test_19_nov_2021_is_one_worldwide_500_incident(nov19):
     assert (
         pd.Timestamp("2021-11-19 21:30", tz="UTC") <= found.state.peak_at <= pd.Timestamp("2021-11-19 21:45", tz="UTC")
     )
+
+
+# A service whose refit offset is 200 minutes refits at 09:20 and 21:20 UTC: twenty minutes into each
+# outage, with profiles that have seen its first minutes. Detection and scope must not depend on it.
+@pytest.fixture(scope="module")
+def refit_during_the_outages():
+    return {
+        "2023-02-14": detect_reports(scenarios.event_2023_02_14(), offset=200),
+        "2021-11-19": detect_reports(scenarios.event_2021_11_19(), offset=200),
+    }
+
+
+@pytest.mark.parametrize("key", ["2023-02-14", "2021-11-19"])
+def test_a_service_refitting_during_the_outage_finds_the_same_incident(refit_during_the_outages, key):
+    found = refit_during_the_outages[key]
+    assert len(found) == 1, [f.state.started_at for f in found]
+    (found,) = found
+    onset = pd.Timestamp(scenarios.EVENTS[key]["onset"])
+    assert found.state.detected_at - onset <= pd.Timedelta(minutes=5)
+    assert abs(found.state.started_at - onset) <= pd.Timedelta(minutes=5)
+    regions, codes = (["EU"], ["503"]) if key == "2023-02-14" else (["APAC", "EU", "NA"], ["500"])
+    assert sorted(found.scope["regions"]) == regions and found.scope["codes"] == codes
+    assert set(found.scope["features"]) == (REMOTE if key == "2023-02-14" else {"remote-unlock", "location"})
