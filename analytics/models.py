@@ -1,41 +1,77 @@
+import json
+
 from django.db import models
 
 from reports.models import Feature, Service
 
 
-class Bucket(models.Model):
-    """Reports counted per service, minute and slice (region, country, code, feature).
+class SlicesField(models.Field):
+    """The per-slice counts of one service-minute: (region, country, code, feature_id, count) rows.
 
-    Derived data (`rebuild_buckets` recomputes it from the reports), written
-    ~0.85 rows per report on sparse traffic, so every per-row cost counts: no
-    database foreign keys (their deferred checks at commit were as long as the
-    whole insert, bench/README.md) and no index besides the unique key, whose
-    leading column serves per-service reads. Django still cascades deletes of
-    services and features.
+    PostgreSQL: an array of the composite type `analytics_slice` (migration
+    0005), built by `array_agg` and read back with `unnest` (the BucketSlice
+    view); SQLite: the same rows as JSON text, read with `json_each`. Written
+    by analytics.services' SQL only; Python sees lists of lists on SQLite.
+    """
+
+    def db_type(self, connection):
+        return "analytics_slice[]" if connection.vendor == "postgresql" else "text"
+
+    def from_db_value(self, value, expression, connection):
+        return json.loads(value) if isinstance(value, str) and value.startswith("[") else value
+
+
+class Bucket(models.Model):
+    """Reports per service and minute, with the counts of every slice of that minute.
+
+    One row per service-minute rather than one per (minute, region, country,
+    code, feature): on sparse traffic a report is nearly its own slice, and
+    850,000 slice rows a day cost a B-tree insertion each, four times what
+    30,000 minute rows with their slices packed in an array cost (bench 3,
+    bench/README.md). Derived data (`rebuild_buckets` recomputes it): no
+    database foreign keys; Django still cascades deletes of services.
+    Read slices through `BucketSlice`, totals from here.
     """
 
     service = models.ForeignKey(
         Service, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     minute = models.DateTimeField()
+    total = models.PositiveIntegerField()
+    slices = SlicesField()
+
+    class Meta:
+        db_table = "analytics_bucket_minute"
+        constraints = [
+            # Bucketing upserts absolute counts on this key, which is what makes
+            # two concurrent runs (or a rerun) harmless; its index serves
+            # every read (service, minute range).
+            models.UniqueConstraint(fields=["service", "minute"], name="bucket_unique_minute"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.minute:%Y-%m-%d %H:%M}: {self.total}"
+
+
+class BucketSlice(models.Model):
+    """Read-only view: one row per service, minute and slice, unpacked from Bucket.slices.
+
+    What the readers group and filter (selectors.report_counts). A view, so
+    filters on service and minute reach Bucket's index. Query it with
+    values()/aggregate(): it has no primary key of its own.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    minute = models.DateTimeField()
     region = models.CharField(max_length=8)
     country = models.CharField(max_length=2)
     code = models.CharField(max_length=32)
-    feature = models.ForeignKey(
-        Feature, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
+    feature = models.ForeignKey(Feature, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
     count = models.PositiveIntegerField()
 
     class Meta:
-        constraints = [
-            # Bucketing upserts absolute counts on this key, which is what makes
-            # two concurrent runs (or a rerun) harmless.
-            models.UniqueConstraint(
-                fields=["service", "minute", "region", "country", "code", "feature"],
-                name="bucket_unique_slice",
-            ),
-        ]
-        # The unique constraint's index serves time series (service, minute range).
+        managed = False
+        db_table = "analytics_bucket_slice"
 
     def __str__(self) -> str:
         return f"{self.service_id} {self.minute:%Y-%m-%d %H:%M} {self.region}/{self.country}/{self.code}: {self.count}"

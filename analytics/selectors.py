@@ -15,7 +15,7 @@ from django.db.models.functions import Substr, TruncMinute
 
 from reports.models import Report
 
-from .models import Bucket, BucketingState, Incident, Level, ServiceStatus
+from .models import Bucket, BucketingState, BucketSlice, Incident, Level, ServiceStatus
 from .series import INTERVALS, zero_filled
 
 DIMENSIONS = {"region": "region", "country": "country", "code": "code", "feature": "feature__slug"}
@@ -47,17 +47,21 @@ def report_counts(
     split = min(max(bucketed_until() or start, start), end)
     keys = list(group_by)
 
-    buckets = Bucket.objects.filter(minute__gte=start, minute__lt=split, **lookups)
+    if set(keys) <= {"service_id", "minute"} and set(lookups) <= {"service_id", "service_id__in"}:
+        # Totals need no slice: the minute row's own total (no unpacking).
+        buckets, counted = Bucket.objects.filter(minute__gte=start, minute__lt=split, **lookups), "total"
+    else:
+        buckets, counted = BucketSlice.objects.filter(minute__gte=start, minute__lt=split, **lookups), "count"
     raw = Report.objects.filter(observed_at__gte=split, observed_at__lt=end, **lookups)
     if not keys:
         # values() with no field would group by every column: one row per bucket.
-        total = (buckets.aggregate(n=Sum("count"))["n"] or 0) + raw.count()
+        total = (buckets.aggregate(n=Sum(counted))["n"] or 0) + raw.count()
         return pd.DataFrame({"n": [int(total)]})
     if "minute" in keys:
         raw = raw.annotate(minute=TruncMinute("observed_at"))
     frames = [
         pd.DataFrame.from_records(
-            list(buckets.values(*keys).annotate(n=Sum("count")).order_by()), columns=[*keys, "n"]
+            list(buckets.values(*keys).annotate(n=Sum(counted)).order_by()), columns=[*keys, "n"]
         ),
         pd.DataFrame.from_records(list(raw.values(*keys).annotate(n=Count("id")).order_by()), columns=[*keys, "n"]),
     ]
@@ -128,7 +132,7 @@ def rolled_timeseries(*, service_id: int, start: datetime, end: datetime, interv
         Bucket.objects.filter(service_id=service_id, minute__gte=start, minute__lt=split)
         .annotate(slot=slot)
         .values_list("slot")
-        .annotate(n=Sum("count"))
+        .annotate(n=Sum("total"))
         .order_by()
     )
     slots = list(rolled)

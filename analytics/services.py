@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
@@ -17,59 +16,62 @@ from .models import Bucket, BucketingState
 
 log = logging.getLogger(__name__)
 
-_SLICE = ("service_id", "minute", "region", "country", "code", "feature_id")
-
-
-def _aggregate(*, start: datetime, end: datetime, service_ids: set[int] | None) -> list[Bucket]:
-    """Count reports per minute and slice in the database (GROUP BY), for [start, end)."""
-    reports = Report.objects.filter(observed_at__gte=start, observed_at__lt=end)
-    if service_ids is not None:
-        reports = reports.filter(service_id__in=service_ids)
-    rows = reports.annotate(minute=TruncMinute("observed_at")).values(*_SLICE).annotate(n=Count("id")).order_by()
-    return [Bucket(count=row.pop("n"), **row) for row in rows.iterator(chunk_size=5000)]
-
-
-def _upsert(buckets: list[Bucket]) -> None:
-    # Absolute counts, not increments: a rerun or a concurrent run writes the
-    # same (or a fresher) value, never a double count.
-    Bucket.objects.bulk_create(
-        buckets,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["service", "minute", "region", "country", "code", "feature"],
-        update_fields=["count"],
-    )
-
-
-# The same GROUP BY and upsert in one statement: no bucket row travels to Python
-# and back (the ORM round trip cost ~95% of a bucketing run, bench/README.md).
-# ORDER BY makes concurrent runs lock rows in one order, so they cannot deadlock.
-_UPSERT_SQL = """
-INSERT INTO {bucket} (service_id, minute, region, country, code, feature_id, count)
-SELECT service_id, date_trunc('minute', observed_at, 'UTC'), region, country, code, feature_id, count(*)
-FROM {report}
-WHERE observed_at >= %s AND observed_at < %s {services}
-GROUP BY 1, 2, 3, 4, 5, 6
-ORDER BY 1, 2, 3, 4, 5, 6
-ON CONFLICT (service_id, minute, region, country, code, feature_id) DO UPDATE SET count = EXCLUDED.count
-"""
+# Count per minute and slice, then pack each service-minute's slices into one
+# row: the GROUP BY and the upsert in one statement, no row travels to Python
+# (bench/README.md). ORDER BY makes concurrent runs lock rows in one order, so
+# they cannot deadlock. Absolute counts, not increments: a rerun or a
+# concurrent run writes the same (or a fresher) value, never a double count.
+_UPSERT_SQL = {
+    "postgresql": """
+INSERT INTO {bucket} (service_id, minute, total, slices)
+SELECT service_id, minute, sum(n), array_agg(ROW(region, country, code, feature_id, n)::analytics_slice)
+FROM (
+    SELECT service_id, date_trunc('minute', observed_at, 'UTC') AS minute, region, country, code, feature_id,
+           count(*)::integer AS n
+    FROM {report}
+    WHERE observed_at >= %s AND observed_at < %s {services}
+    GROUP BY 1, 2, 3, 4, 5, 6
+) AS per_slice
+GROUP BY service_id, minute
+ORDER BY service_id, minute
+ON CONFLICT (service_id, minute) DO UPDATE SET total = EXCLUDED.total, slices = EXCLUDED.slices
+""",
+    # SQLite stores datetimes as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text (UTC): the
+    # minute is that text with the seconds zeroed, as Django would write it.
+    "sqlite": """
+INSERT INTO {bucket} (service_id, minute, total, slices)
+SELECT service_id, minute, sum(n), json_group_array(json_array(region, country, code, feature_id, n))
+FROM (
+    SELECT service_id, strftime('%%Y-%%m-%%d %%H:%%M:00', observed_at) AS minute, region, country, code,
+           feature_id, count(*) AS n
+    FROM {report}
+    WHERE observed_at >= %s AND observed_at < %s {services}
+    GROUP BY 1, 2, 3, 4, 5, 6
+) AS per_slice
+WHERE true
+GROUP BY service_id, minute
+ORDER BY service_id, minute
+ON CONFLICT (service_id, minute) DO UPDATE SET total = excluded.total, slices = excluded.slices
+""",
+}
 
 
 def _bucket(*, start: datetime, end: datetime, service_ids: set[int] | None) -> int:
-    """Aggregate [start, end) and upsert the buckets; returns the number of bucket rows written."""
-    if connection.vendor != "postgresql":
-        buckets = _aggregate(start=start, end=end, service_ids=service_ids)
-        _upsert(buckets)
-        return len(buckets)
-    params: list = [start, end]
+    """Aggregate [start, end) and upsert the buckets; returns the number of service-minutes written."""
+    ops = connection.ops
+    params: list = [ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)]
     services = ""
     if service_ids is not None:
-        services, params = "AND service_id = ANY(%s)", [*params, sorted(service_ids)]
-    sql = _UPSERT_SQL.format(bucket=Bucket._meta.db_table, report=Report._meta.db_table, services=services)
+        ids = sorted(service_ids)
+        services, params = f"AND service_id IN ({', '.join(['%s'] * len(ids))})", [*params, *ids]
+    sql = _UPSERT_SQL[connection.vendor].format(
+        bucket=Bucket._meta.db_table, report=Report._meta.db_table, services=services
+    )
     with transaction.atomic(), connection.cursor() as cursor:
-        # The GROUP BY sorts up to a day of reports: with the default 4 MB it
-        # spills to disk (external merge, ~40% of the SELECT's time).
-        cursor.execute(f"SET LOCAL work_mem = '{int(settings.TREMOR_BUCKET_WORK_MEM_MB)}MB'")
+        if connection.vendor == "postgresql":
+            # The GROUP BY sorts up to a day of reports: with the default 4 MB it
+            # spills to disk (external merge, ~40% of the SELECT's time).
+            cursor.execute(f"SET LOCAL work_mem = '{int(settings.TREMOR_BUCKET_WORK_MEM_MB)}MB'")
         cursor.execute(sql, params)
         return cursor.rowcount
 
@@ -102,7 +104,7 @@ def bucket_new_reports(*, now: datetime | None = None) -> int:
     BucketingState.objects.filter(id=1).exclude(scanned_until__gte=now).update(
         scanned_until=now, bucketed_until=closed, updated_at=timezone.now()
     )
-    log.info("bucketing: %d bucket rows written up to %s", written, closed.isoformat())
+    log.info("bucketing: %d service-minutes written up to %s", written, closed.isoformat())
     return written
 
 
@@ -131,3 +133,13 @@ def rebuild_buckets(*, start: datetime, end: datetime, progress=None) -> int:
             progress(stop, written)
         start = stop
     return written
+
+
+def rebucket_service(*, service_id: int) -> int:
+    """Recompute every bucket of one service from its reports (after reports were deleted)."""
+    with transaction.atomic():
+        Bucket.objects.filter(service_id=service_id).delete()
+        first = Report.objects.filter(service_id=service_id).order_by("observed_at").first()
+        if first is None:
+            return 0
+        return _bucket(start=floor_minute(first.observed_at), end=timezone.now() + MINUTE, service_ids={service_id})

@@ -10,7 +10,7 @@ import psycopg
 from django.db.models import Sum
 from django.utils import timezone
 
-from analytics.models import Bucket, BucketingState
+from analytics.models import Bucket, BucketingState, BucketSlice
 from config.celery import app
 from reports.models import Feature, Service
 from reports.regions import region_for
@@ -77,7 +77,7 @@ def _reference(ctx: Context) -> tuple[float, float, int]:
 def run(ctx: Context) -> list[Figure]:
     count = 20_000 if ctx.smoke else 1_000_000
     with psycopg.connect(ctx.stack.database_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE reports_report, analytics_bucket")
+        conn.execute("TRUNCATE reports_report, analytics_bucket_minute")
     BucketingState.objects.all().delete()
     now = timezone.now()
     load_reports(ctx, count, now=now)
@@ -97,12 +97,20 @@ def run(ctx: Context) -> list[Figure]:
     finally:
         worker.stop()
     ctx.peaks.append(("memory.celery_worker_peak_rss.bucketing", peak, idle_rss))
-    bucketed = Bucket.objects.aggregate(n=Sum("count"))["n"] or 0
+    bucketed = Bucket.objects.aggregate(n=Sum("total"))["n"] or 0
     return [
         figure("bucketing.reports_per_s", count / elapsed, "reports/s", reference=count / ref_full, target=">= 0.7x"),
         figure("bucketing.task_seconds", elapsed, "s", reference=ref_full),
         figure("bucketing.reference_minute_only_reports_per_s", count / ref_minute, "reports/s"),
-        figure("bucketing.bucket_rows", Bucket.objects.count(), "rows", reference=ref_rows),
+        figure("bucketing.bucket_rows_service_minutes", Bucket.objects.count(), "rows"),
+        figure(
+            "bucketing.slices",
+            BucketSlice.objects.count(),
+            "slices",
+            reference=ref_rows,
+            target="= GROUP BY rows",
+            passed=BucketSlice.objects.count() == ref_rows,
+        ),
         figure(
             "bucketing.reports_counted",
             bucketed,

@@ -234,7 +234,7 @@ def soak(args: argparse.Namespace) -> dict:
         acked_all = len(acked)
         ids = set(Report.objects.filter(service__slug=SLUG).values_list("id", flat=True))
         lost = len(set(acked) - ids)
-        bucketed = Bucket.objects.aggregate(n=Sum("count"))["n"] or 0
+        bucketed = Bucket.objects.aggregate(n=Sum("total"))["n"] or 0
         server_errors = sum(n for run in runs for code, n in run.status.items() if code >= 500)
         requests = sum(stats.status.values())
         result = {

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from analytics.models import Bucket
+from analytics.models import Bucket, BucketSlice
 from analytics.services import bucket_new_reports, rebuild_buckets
 from tests.support.reports import add_reports
 
@@ -17,21 +17,21 @@ def add(service, *, at, received=None, country="FR", region="EU", code="503", fe
 
 
 def bucket_total():
-    return Bucket.objects.aggregate(n=Sum("count"))["n"] or 0
+    return Bucket.objects.aggregate(n=Sum("total"))["n"] or 0
 
 
 def test_it_buckets_closed_minutes_only(tesla):
     add(tesla, at=T0 + timedelta(seconds=5), n=3)
     add(tesla, at=T0 + timedelta(minutes=1, seconds=5), n=2)  # the current, open minute
     bucket_new_reports(now=T0 + timedelta(minutes=1, seconds=30))
-    assert list(Bucket.objects.values_list("minute", "count")) == [(T0, 3)]
+    assert list(Bucket.objects.values_list("minute", "total")) == [(T0, 3)]
 
 
 def test_it_keeps_slices_apart(tesla):
     add(tesla, at=T0, n=2)
     add(tesla, at=T0, country="US", region="NA", code="500", n=1)
     bucket_new_reports(now=T0 + timedelta(minutes=2))
-    rows = set(Bucket.objects.values_list("region", "country", "code", "count"))
+    rows = set(BucketSlice.objects.values_list("region", "country", "code", "count"))
     assert rows == {("EU", "FR", "503", 2), ("NA", "US", "500", 1)}
 
 
@@ -49,7 +49,7 @@ def test_a_late_report_is_picked_up_on_the_next_run(tesla):
     # Arrives an hour later for the minute already bucketed (bulk observed_at).
     add(tesla, at=T0 + timedelta(seconds=30), received=T0 + timedelta(hours=1))
     bucket_new_reports(now=T0 + timedelta(hours=1, minutes=1))
-    assert list(Bucket.objects.values_list("minute", "count")) == [(T0, 3)]
+    assert list(Bucket.objects.values_list("minute", "total")) == [(T0, 3)]
 
 
 def test_a_report_of_the_open_minute_is_bucketed_once_closed(tesla):
@@ -81,25 +81,30 @@ def test_two_concurrent_runs_never_double_count(tesla):
         thread.join()
     assert not errors
     assert bucket_total() == 90
-    assert Bucket.objects.count() == 30
+    assert Bucket.objects.count() == 30 and BucketSlice.objects.count() == 30
 
 
 def test_rebuild_recomputes_a_range_from_raw_reports(tesla):
     add(tesla, at=T0, n=2)
     bucket_new_reports(now=T0 + timedelta(minutes=2))
-    Bucket.objects.update(count=99)  # corrupted
+    Bucket.objects.update(total=99)  # corrupted
     rebuild_buckets(start=T0 - timedelta(hours=1), end=T0 + timedelta(hours=1))
-    assert list(Bucket.objects.values_list("count", flat=True)) == [2]
+    assert list(Bucket.objects.values_list("total", flat=True)) == [2]
+    assert list(BucketSlice.objects.values_list("count", flat=True)) == [2]
 
 
 def test_deleting_a_service_or_feature_deletes_its_buckets(tesla):
     # Buckets have no database foreign keys (bulk write speed): Django's own
     # cascade must still remove them, or a re-created id would inherit counts.
+    # A feature's counts live inside its service's minute rows: they are
+    # recounted without it.
     add(tesla, at=T0, n=2)
     add(tesla, at=T0, feature="honk-flash", n=1)
-    bucket_new_reports(now=T0 + timedelta(minutes=2))
-    assert Bucket.objects.count() == 2
+    add(tesla, at=T0 + timedelta(minutes=1), feature="honk-flash", n=1)
+    bucket_new_reports(now=T0 + timedelta(minutes=3))
+    assert BucketSlice.objects.count() == 3
     tesla.features.get(slug="honk-flash").delete()
-    assert list(Bucket.objects.values_list("count", flat=True)) == [2]
+    assert list(Bucket.objects.values_list("minute", "total")) == [(T0, 2)]
+    assert list(BucketSlice.objects.values_list("feature__slug", "count")) == [("climate", 2)]
     tesla.delete()
     assert Bucket.objects.count() == 0

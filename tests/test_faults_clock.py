@@ -33,7 +33,7 @@ def _add(service, at: datetime, n: int = 1, received: datetime | None = None) ->
 
 
 def _buckets(service) -> dict[datetime, int]:
-    rows = Bucket.objects.filter(service=service).values("minute").annotate(n=Sum("count")).order_by("minute")
+    rows = Bucket.objects.filter(service=service).values("minute").annotate(n=Sum("total")).order_by("minute")
     return {row["minute"]: row["n"] for row in rows}
 
 

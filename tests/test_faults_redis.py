@@ -85,7 +85,7 @@ def test_intake_survives_a_redis_outage_and_bucketing_catches_up(stack):
         timeout=30,
     )
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (Bucket.objects.aggregate(n=Sum("count"))["n"] or 0) < len(acknowledged):
+    while time.monotonic() < deadline and (Bucket.objects.aggregate(n=Sum("total"))["n"] or 0) < len(acknowledged):
         time.sleep(0.2)
-    assert Bucket.objects.aggregate(n=Sum("count"))["n"] == len(acknowledged) == 10 + 30 + THROTTLE
+    assert Bucket.objects.aggregate(n=Sum("total"))["n"] == len(acknowledged) == 10 + 30 + THROTTLE
     assert "Traceback" not in web.log()

@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from analytics.models import Bucket
+from analytics.models import BucketSlice
 from reports.models import Report, Service
 
 HEADER = "observed_at,service,country,code,feature\n"
@@ -21,7 +21,7 @@ def test_it_imports_and_buckets(tmp_path, tesla, capsys):
     )
     call_command("import_reports", str(path))
     assert Report.objects.filter(source="import").count() == 3
-    assert sorted(Bucket.objects.values_list("country", "count")) == [("DE", 1), ("FR", 1), ("US", 1)]
+    assert sorted(BucketSlice.objects.values_list("country", "count")) == [("DE", 1), ("FR", 1), ("US", 1)]
     assert "Imported 3 reports" in capsys.readouterr().out
 
 
