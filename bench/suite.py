@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(BENCHES), help="comma-separated subset of " + ",".join(BENCHES))
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.json"))
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, cluster) for inspection")
+    parser.add_argument(
+        "--large", action="store_true", help="tick: measure sizes over the budget too (10,000 services: ~20 min)"
+    )
     args = parser.parse_args(argv)
     # In suite order: the web benchmarks first, then those that stop the web server.
     wanted = [name for name in BENCHES if name in args.only.split(",")]
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         partner_key = _seed()
         from .lib.context import Context
 
-        ctx = Context(stack=stack, smoke=args.smoke, workdir=stack.base, partner_key=partner_key)
+        ctx = Context(stack=stack, smoke=args.smoke, workdir=stack.base, partner_key=partner_key, large=args.large)
         web_env = stack.env(**WEB_ENV)
         web = Gunicorn(web_env, workers=4, log=stack.base / "gunicorn.log").start()
         ctx.web = web

@@ -20,6 +20,8 @@ class Context:
     smoke: bool
     workdir: Path
     partner_key: str = ""
+    # Tick sizes over the time budget still get a first-after-flush and a warm tick (bench/run --large).
+    large: bool = False
     web: Gunicorn | None = None
     figures: list[Figure] = field(default_factory=list)
     # (figure name, peak RSS KiB, RSS KiB when idle or 0) of the processes the benchmarks ran.
