@@ -6,27 +6,12 @@ from django.utils import timezone
 
 from analytics.models import Bucket
 from analytics.tasks import bucket_reports
-from reports.models import Report
+from tests.support.reports import add_reports
 
 
 def test_a_real_worker_buckets_reports_sent_through_redis(tesla, celery_worker_process):
     at = timezone.now() - timedelta(minutes=3)
-    f = tesla.features.get(slug="climate")
-    Report.objects.bulk_create(
-        [
-            Report(
-                service=tesla,
-                feature=f,
-                code="503",
-                country="FR",
-                region="EU",
-                observed_at=at,
-                received_at=at,
-                source="api",
-            )
-            for _ in range(4)
-        ]
-    )
+    add_reports(tesla, at=at, n=4, source="api")
     bucket_reports.delay()
     bucket_reports.delay()  # twice: still counted once
     deadline = time.monotonic() + 20
