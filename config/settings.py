@@ -96,7 +96,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.redis_cache.RedisCache",  # one redis.Redis per pool, not per call
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("TREMOR_CACHE_PREFIX", "tremor"),
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

@@ -116,3 +116,16 @@ def test_an_inactive_service_is_unknown(api, tesla):
     response = api.post(URL, body(), format="json")
     assert response.status_code == 400
     assert "service" in response.json()
+
+
+def test_the_fast_insert_stores_what_save_would(api, tesla):
+    # report_submit INSERTs without the ORM's compiler (reports/services.py::_insert_one):
+    # the row must be the one save() writes, on both vendors (timestamps, text, ids).
+    response = api.post(URL, body(comment="naïve « 503 » ✓"), format="json", HTTP_USER_AGENT="app/2")
+    fast = Report.objects.get(id=response.json()["id"])
+    saved = Report(**{f.attname: getattr(fast, f.attname) for f in Report._meta.concrete_fields if not f.primary_key})
+    saved.save(force_insert=True)
+    fields = [f.attname for f in Report._meta.concrete_fields if not f.primary_key]
+    assert Report.objects.values(*fields).get(id=fast.id) == Report.objects.values(*fields).get(id=saved.id)
+    assert fast.received_at.isoformat().replace("+00:00", "Z")[:19] == response.json()["received_at"][:19]
+    assert Report.objects.filter(received_at=fast.received_at).count() == 2  # exact timestamps, both ways
