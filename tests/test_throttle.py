@@ -58,7 +58,9 @@ def test_a_throttled_report_does_not_claim_its_reporter(api, tesla, settings):
 
 def test_malformed_and_invalid_requests_count_against_the_limit(api, tesla):
     for i in range(5):
-        bad = api.post(URL, "{not json", content_type="application/json", HTTP_USER_AGENT=f"b{i}", REMOTE_ADDR="192.0.2.9")
+        bad = api.post(
+            URL, "{not json", content_type="application/json", HTTP_USER_AGENT=f"b{i}", REMOTE_ADDR="192.0.2.9"
+        )
         assert bad.status_code == 400
         assert _post(api, {**REPORT, "country": "XX"}, ua=f"i{i}").status_code == 400
     response = _post(api, REPORT, ua="fresh")

@@ -83,7 +83,6 @@ class ReportCreateView(APIView):
             _report_out(result, item), status=status.HTTP_201_CREATED if result.counted else status.HTTP_200_OK
         )
 
-
     def _admit(self, request, throttle, *, claim) -> bool | None:
         """Throttle (429 with Retry-After when over the limit) and claim in one Redis call."""
         allowed, claimed = throttle.allow_and_claim(request, self, claim=claim)
@@ -178,12 +177,14 @@ class ServiceDetailView(APIView):
         (row,) = services_with_counts(services=[service])
         features = [{"slug": f.slug, "name": f.name} for f in service.features.all()]
         level, incident = current_status(service_id=service.id)
-        return Response({
-            **_service_out(row),
-            "features": features,
-            "level": level,
-            "ongoing_incident": IncidentSerializer(incident).data if incident else None,
-        })
+        return Response(
+            {
+                **_service_out(row),
+                "features": features,
+                "level": level,
+                "ongoing_incident": IncidentSerializer(incident).data if incident else None,
+            }
+        )
 
 
 class TimeseriesView(APIView):
