@@ -91,6 +91,37 @@ class BucketingState(models.Model):
         return f"bucketed until {self.bucketed_until}"
 
 
+class ProfileSnapshot(models.Model):
+    """The pickled GridProfiles of one service at one refit point (analytics.snapshots).
+
+    The tick caches its profiles in Redis; when Redis loses them (flush,
+    restart, eviction) the next tick would refit every service at once. This
+    copy survives that. `version` fingerprints the detector config and the
+    pickle's format, so a deploy never reads profiles fitted by other code.
+    Derived data (a missing row is fitted again): no database foreign key,
+    like Bucket; Django still cascades deletes of services.
+    """
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    at = models.DateTimeField()
+    version = models.CharField(max_length=16)
+    blob = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Two workers fitting the same point both insert with ON CONFLICT DO
+            # NOTHING on this key; its index serves the lookup (service, at,
+            # version) and the pruning (service, at < cutoff).
+            models.UniqueConstraint(fields=["service", "at", "version"], name="profile_snapshot_unique_point"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.at:%Y-%m-%d %H:%M} ({self.version})"
+
+
 class Level(models.IntegerChoices):
     NORMAL = 0, "normal"
     POSSIBLE = 1, "possible"

@@ -1,10 +1,10 @@
 """The live detection tick: every minute, for every active service, what the replay would say.
 
 Per service it scores the last `WINDOW` minutes against the profiles of the
-service's 6-hour refit grid (analytics.refit: fitted once per grid point and
-cached), then steps the incident lifecycle through every minute not evaluated
-yet. The profiles, the scoring (`_scored`) and the lifecycle (`step_minute`)
-are the replay's own.
+service's 6-hour refit grid (analytics.refit: fitted once per grid point,
+cached in Redis and kept in the database, analytics.snapshots), then steps
+the incident lifecycle through every minute not evaluated yet. The profiles,
+the scoring (`_scored`) and the lifecycle (`step_minute`) are the replay's own.
 """
 
 import logging
@@ -27,6 +27,7 @@ from .refit import grid_point, refit_offset
 from .replay import frame_start
 from .selectors import first_report_at, slice_rows
 from .slices import slice_matrix
+from .snapshots import profile_version, snapshot_blob, snapshot_save
 from .verdicts import ONSET_LOOKBACK_MINUTES, Scored, step_minute
 
 log = logging.getLogger(__name__)
@@ -72,19 +73,57 @@ def fit_service(*, service_id: int, at: pd.Timestamp, config: DetectorConfig = T
 
 
 def cached_profiles(*, service_id: int, at: pd.Timestamp, config: DetectorConfig = TREMOR_CONFIG) -> GridProfiles:
-    key = f"profiles:{service_id}:{at.isoformat()}"
+    """The service's profiles at refit point `at`: from Redis, else the database, else fitted (and stored in both)."""
+    version = profile_version(config)
+    key = f"profiles:{version}:{service_id}:{at.isoformat()}"
+    timeout = int(2.5 * config.refit_minutes * 60)
     try:
         blob = cache.get(key)
-    except Exception:  # Redis down: fit again, slower but correct
+    except Exception:  # Redis down: the database, or fit again; slower but correct
         blob = None
-    if blob is not None:
-        return pickle.loads(blob)
-    grid = fit_service(service_id=service_id, at=at, config=config)
+    grid = _unpickled(blob, service_id=service_id, at=at, source="Redis")
+    if grid is not None:
+        return grid
     try:
-        cache.set(key, pickle.dumps(grid), timeout=int(2.5 * config.refit_minutes * 60))
+        blob = snapshot_blob(service_id=service_id, at=at, version=version)
+    except Exception:
+        log.warning("tick: could not read stored profiles of service %s", service_id, exc_info=True)
+        blob = None
+    grid = _unpickled(blob, service_id=service_id, at=at, source="the database")
+    if grid is not None:
+        _cache_set(key, blob, timeout)
+        return grid
+    corrupt = blob is not None
+    grid = fit_service(service_id=service_id, at=at, config=config)
+    blob = pickle.dumps(grid)
+    _cache_set(key, blob, timeout)
+    try:
+        keep = pd.Timedelta(minutes=config.refit_minutes)
+        snapshot_save(service_id=service_id, at=at, version=version, blob=blob, keep=keep, replace=corrupt)
+    except Exception:
+        log.warning("tick: could not store profiles of service %s", service_id, exc_info=True)
+    return grid
+
+
+def _unpickled(blob: bytes | None, *, service_id: int, at: pd.Timestamp, source: str) -> GridProfiles | None:
+    if blob is None:
+        return None
+    try:
+        grid = pickle.loads(blob)
+    except Exception:  # truncated or from incompatible code despite the version: fit again
+        log.warning("tick: unreadable profiles of service %s at %s in %s", service_id, at, source, exc_info=True)
+        return None
+    if not isinstance(grid, GridProfiles) or grid.at != at:
+        log.warning("tick: profiles of service %s at %s in %s are not its own", service_id, at, source)
+        return None
+    return grid
+
+
+def _cache_set(key: str, blob: bytes, timeout: int) -> None:
+    try:
+        cache.set(key, blob, timeout=timeout)
     except Exception:
         log.warning("tick: could not cache profiles", exc_info=True)
-    return grid
 
 
 def score_window(
