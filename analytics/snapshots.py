@@ -36,16 +36,16 @@ def profile_version(config: DetectorConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def snapshot_blob(*, service_id: int, at: pd.Timestamp, version: str) -> bytes | None:
-    """The pickled profiles of the service at `at` for this version, if stored."""
+def snapshot_blobs(*, points: list[tuple[int, pd.Timestamp]], version: str) -> dict[tuple[int, pd.Timestamp], bytes]:
+    """The stored pickles of these (service, refit point) pairs for this version, in one query."""
+    wanted = set(points)
     # A savepoint inside a caller's transaction: an error here must not poison it.
     with transaction.atomic():
-        blob = (
-            ProfileSnapshot.objects.filter(service_id=service_id, at=at, version=version)
-            .values_list("blob", flat=True)
-            .first()
-        )
-    return bytes(blob) if blob is not None else None
+        rows = ProfileSnapshot.objects.filter(
+            version=version, service_id__in={s for s, _ in wanted}, at__in={at for _, at in wanted}
+        ).values_list("service_id", "at", "blob")
+        found = {(service_id, pd.Timestamp(at)): bytes(blob) for service_id, at, blob in rows}
+    return {point: blob for point, blob in found.items() if point in wanted}
 
 
 def snapshot_save(

@@ -27,7 +27,7 @@ from .refit import grid_point, refit_offset
 from .replay import frame_start
 from .selectors import first_report_at, slice_rows
 from .slices import slice_matrix
-from .snapshots import profile_version, snapshot_blob, snapshot_save
+from .snapshots import profile_version, snapshot_blobs, snapshot_save
 from .verdicts import ONSET_LOOKBACK_MINUTES, Scored, step_minute
 
 log = logging.getLogger(__name__)
@@ -72,69 +72,116 @@ def fit_service(*, service_id: int, at: pd.Timestamp, config: DetectorConfig = T
     return GridProfiles(at=at, profiles=profiles, unseen=fit(np.zeros(len(matrix.index))))
 
 
-def cached_profiles(*, service_id: int, at: pd.Timestamp, config: DetectorConfig = TREMOR_CONFIG) -> GridProfiles:
-    """The service's profiles at refit point `at`: from Redis, else the database, else fitted (and stored in both)."""
+Point = tuple[int, pd.Timestamp]  # (service id, refit point)
+
+
+def grid_profiles(
+    *, points: list[Point], config: DetectorConfig = TREMOR_CONFIG, fit: bool = True
+) -> dict[Point, GridProfiles]:
+    """Profiles of each (service, refit point): from Redis, else the database, else fitted.
+
+    One Redis round trip and one query for the whole list, then a fit for
+    each point found in neither (unless `fit` is false: then it is left out).
+    What the database gives back is put into Redis again; what is fitted is
+    stored in both.
+    """
     version = profile_version(config)
-    key = f"profiles:{version}:{service_id}:{at.isoformat()}"
     timeout = int(2.5 * config.refit_minutes * 60)
+    keys = {point: f"profiles:{version}:{point[0]}:{point[1].isoformat()}" for point in dict.fromkeys(points)}
     try:
-        blob = cache.get(key)
+        cached = cache.get_many(list(keys.values()))
     except Exception:  # Redis down: the database, or fit again; slower but correct
-        blob = None
-    grid = _unpickled(blob, service_id=service_id, at=at, source="Redis")
-    if grid is not None:
-        return grid
+        cached = {}
+    found = {}
+    for point, key in keys.items():
+        if (grid := _unpickled(cached.get(key), point=point, source="Redis")) is not None:
+            found[point] = grid
+    missing = [point for point in keys if point not in found]
     try:
-        blob = snapshot_blob(service_id=service_id, at=at, version=version)
+        stored = snapshot_blobs(points=missing, version=version) if missing else {}
     except Exception:
-        log.warning("tick: could not read stored profiles of service %s", service_id, exc_info=True)
-        blob = None
-    grid = _unpickled(blob, service_id=service_id, at=at, source="the database")
-    if grid is not None:
-        _cache_set(key, blob, timeout)
-        return grid
-    corrupt = blob is not None
+        log.warning("tick: could not read stored profiles", exc_info=True)
+        stored = {}
+    restored = {}
+    for point in missing:
+        if (grid := _unpickled(stored.get(point), point=point, source="the database")) is not None:
+            found[point], restored[keys[point]] = grid, stored[point]
+    _cache_set_many(restored, timeout)
+    for point in missing if fit else ():
+        if point not in found:
+            found[point] = _fit_and_store(point, key=keys[point], version=version, config=config,
+                                          unreadable=point in stored, timeout=timeout)  # fmt: skip
+    return found
+
+
+def cached_profiles(*, service_id: int, at: pd.Timestamp, config: DetectorConfig = TREMOR_CONFIG) -> GridProfiles:
+    """The service's profiles at refit point `at` (grid_profiles for one point)."""
+    return grid_profiles(points=[(service_id, at)], config=config)[(service_id, at)]
+
+
+def window_points(*, service_id: int, end: pd.Timestamp, config: DetectorConfig = TREMOR_CONFIG) -> list[Point]:
+    """The refit points whose profiles score the WINDOW minutes before `end`."""
+    offset = refit_offset(service_id, config)
+    first, last = end - pd.Timedelta(minutes=WINDOW), end - pd.Timedelta(minutes=1)
+    return [(service_id, at) for at in sorted({grid_point(first, config, offset), grid_point(last, config, offset)})]
+
+
+def _fit_and_store(
+    point: Point, *, key: str, version: str, config: DetectorConfig, unreadable: bool, timeout: int
+) -> GridProfiles:
+    service_id, at = point
     grid = fit_service(service_id=service_id, at=at, config=config)
     blob = pickle.dumps(grid)
-    _cache_set(key, blob, timeout)
+    _cache_set_many({key: blob}, timeout)
     try:
         keep = pd.Timedelta(minutes=config.refit_minutes)
-        snapshot_save(service_id=service_id, at=at, version=version, blob=blob, keep=keep, replace=corrupt)
+        snapshot_save(service_id=service_id, at=at, version=version, blob=blob, keep=keep, replace=unreadable)
     except Exception:
         log.warning("tick: could not store profiles of service %s", service_id, exc_info=True)
     return grid
 
 
-def _unpickled(blob: bytes | None, *, service_id: int, at: pd.Timestamp, source: str) -> GridProfiles | None:
+def _unpickled(blob: bytes | None, *, point: Point, source: str) -> GridProfiles | None:
     if blob is None:
         return None
     try:
         grid = pickle.loads(blob)
     except Exception:  # truncated or from incompatible code despite the version: fit again
-        log.warning("tick: unreadable profiles of service %s at %s in %s", service_id, at, source, exc_info=True)
+        log.warning("tick: unreadable profiles of service %s at %s in %s", *point, source, exc_info=True)
         return None
-    if not isinstance(grid, GridProfiles) or grid.at != at:
-        log.warning("tick: profiles of service %s at %s in %s are not its own", service_id, at, source)
+    if not isinstance(grid, GridProfiles) or grid.at != point[1]:
+        log.warning("tick: profiles of service %s at %s in %s are not its own", *point, source)
         return None
     return grid
 
 
-def _cache_set(key: str, blob: bytes, timeout: int) -> None:
+def _cache_set_many(blobs: dict[str, bytes], timeout: int) -> None:
+    if not blobs:
+        return
     try:
-        cache.set(key, blob, timeout=timeout)
+        cache.set_many(blobs, timeout=timeout)
     except Exception:
         log.warning("tick: could not cache profiles", exc_info=True)
 
 
 def score_window(
-    *, service_id: int, rows: pd.DataFrame, end: pd.Timestamp, config: DetectorConfig = TREMOR_CONFIG
+    *,
+    service_id: int,
+    rows: pd.DataFrame,
+    end: pd.Timestamp,
+    config: DetectorConfig = TREMOR_CONFIG,
+    profiles: dict[Point, GridProfiles] | None = None,
 ) -> Scored:
-    """Score the last WINDOW minutes before `end` with the grid profiles in force at each minute."""
+    """Score the last WINDOW minutes before `end` with the grid profiles in force at each minute.
+
+    `profiles`: grid_profiles of the window's points, when the caller read a batch's at once.
+    """
     start = end - pd.Timedelta(minutes=WINDOW)
-    offset = refit_offset(service_id, config)
-    grids = {}
-    for at in sorted({grid_point(start, config, offset), grid_point(end - pd.Timedelta(minutes=1), config, offset)}):
-        grids[at] = cached_profiles(service_id=service_id, at=at, config=config)
+    points = window_points(service_id=service_id, end=end, config=config)
+    known = profiles or {}
+    missing = [point for point in points if point not in known]
+    fetched = grid_profiles(points=missing, config=config) if missing else {}
+    grids = {at: known[(s, at)] if (s, at) in known else fetched[(s, at)] for s, at in points}
     keys = sorted(set().union(*(g.profiles for g in grids.values())) | {"total"})
     matrix = slice_matrix(rows, start=start, end=end, keys=keys)[keys]
     index = matrix.index
@@ -176,11 +223,12 @@ def tick_service(
     now: datetime,
     config: DetectorConfig = TREMOR_CONFIG,
     lifecycle: LifecycleConfig | None = None,
+    profiles: dict[Point, GridProfiles] | None = None,
 ) -> int:
     """Evaluate the closed minutes not evaluated yet; returns how many were evaluated."""
     lifecycle = lifecycle or lifecycle_config()
     end = pd.Timestamp(now).floor("1min")  # minutes before `end` are closed
-    scored = score_window(service_id=service_id, rows=rows, end=end, config=config)
+    scored = score_window(service_id=service_id, rows=rows, end=end, config=config, profiles=profiles)
     with transaction.atomic():
         status, _ = ServiceStatus.objects.select_for_update().get_or_create(service_id=service_id)
         last = pd.Timestamp(status.evaluated_at) if status.evaluated_at else end - pd.Timedelta(minutes=2)
@@ -207,13 +255,17 @@ def tick_service(
 
 
 def run_tick(*, service_ids: list[int], now: datetime | None = None) -> int:
-    """One tick for a batch of services: one query for their recent counts, then each service."""
+    """One tick for a batch of services: one query for their recent counts, their profiles, then each service."""
     now = now or timezone.now()
     end = pd.Timestamp(now).floor("1min")
     rows = slice_rows(service_ids=service_ids, start=end - timedelta(minutes=WINDOW), end=end)
     by_service = dict(tuple(rows.groupby("service_id"))) if len(rows) else {}
+    # The batch's stored profiles in one Redis round trip (after a flush, one query), not one per
+    # service; each service fits what is missing as before, in turn.
+    points = [point for s in service_ids for point in window_points(service_id=s, end=end)]
+    profiles = grid_profiles(points=points, fit=False)
     evaluated = 0
     for service_id in service_ids:
         mine = by_service.get(service_id, rows.iloc[:0])
-        evaluated += tick_service(service_id=service_id, rows=mine, now=now)
+        evaluated += tick_service(service_id=service_id, rows=mine, now=now, profiles=profiles)
     return evaluated

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from analytics import snapshots, tick
 from analytics.detection import TREMOR_CONFIG
@@ -99,6 +100,19 @@ def test_the_first_tick_after_a_flush_evaluates_without_fitting(service, history
     cache.clear()
     assert tick.run_tick(service_ids=[service.id], now=history + pd.Timedelta(seconds=5)) == 3
     assert len(fits) == fitted
+
+
+def test_after_a_flush_a_batch_reads_its_stored_profiles_in_one_query(service, history, fits):
+    quiet = service_create(slug="quiet", name="Quiet")  # no reports: empty profiles, stored all the same
+    now = history + pd.Timedelta(seconds=5)
+    tick.run_tick(service_ids=[service.id, quiet.id], now=now)
+    fitted = len(fits)
+    cache.clear()
+    ServiceStatus.objects.update(evaluated_at=history - pd.Timedelta(minutes=3))
+    with CaptureQueriesContext(connection) as queries:
+        assert tick.run_tick(service_ids=[service.id, quiet.id], now=now) == 4
+    assert len(fits) == fitted
+    assert len([q for q in queries if "analytics_profilesnapshot" in q["sql"]]) == 1
 
 
 @pytest.fixture
