@@ -5,9 +5,13 @@ Each service gets `DAYS` of ordinary reports (COPY, then bucketed). A tick is
 `detect_batch` tasks run it. Per size, minute by minute across the last former
 refit boundary B (00/06/12/18 UTC, when every service used to refit at once):
 
-- "first after flush": the tick at B - BEFORE right after the cached profiles
-  were dropped (a Redis flush or restart): cold for every service, staggered
-  or not, since each must fit the profiles of its window;
+- "cold": the tick at B - BEFORE with no profiles stored anywhere (the
+  first tick ever, or after a deploy that changes the profiles' version,
+  analytics.snapshots): every service fits the profiles of its window,
+  staggered or not, and stores them in Redis and the database;
+- "first after flush": the same minute's tick after the Redis copies were
+  dropped (a Redis flush or restart): every service reads its profiles back
+  from the database (analytics.tick.cached_profiles);
 - "warm": the same minute's tick again, the steady state;
 - "worst over the boundary": the slowest single tick of the following minutes
   up to B + AFTER, with each service's staggered refit grid (analytics.refit);
@@ -35,9 +39,12 @@ import pandas as pd
 import psycopg
 import redis
 from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Sum
+from django.db.models.functions import Length
 from django.utils import timezone
 
-from analytics.models import ServiceStatus
+from analytics.models import ProfileSnapshot, ServiceStatus
 from analytics.services import rebuild_buckets
 from config.celery import app
 from reports.catalog import catalog
@@ -123,24 +130,45 @@ def _drop_profiles() -> int:
     return len(keys)
 
 
-def _flushed_and_warm(service_ids: list[int], *, boundary) -> tuple[float, float]:
-    """(first tick after a flush, the same tick again warm) at B - BEFORE."""
+def _cold_flushed_and_warm(service_ids: list[int], *, boundary) -> tuple[float, float, float]:
+    """(tick with no stored profiles, the same tick after a Redis flush, and again warm) at B - BEFORE."""
     first = boundary - timedelta(minutes=BEFORE)
-    _drop_profiles()
-    _rewind(service_ids, now=first)
-    flushed = _tick_in_process(service_ids, now=first + timedelta(seconds=5))
-    _rewind(service_ids, now=first)
-    return flushed, _tick_in_process(service_ids, now=first + timedelta(seconds=5))
+    ticks = []
+    for drop_snapshots, drop_redis in ((True, True), (False, True), (False, False)):
+        if drop_snapshots:  # also those an earlier size or stretch stored
+            ProfileSnapshot.objects.filter(service_id__in=service_ids).delete()
+        if drop_redis:
+            _drop_profiles()
+        _rewind(service_ids, now=first)
+        ticks.append(_tick_in_process(service_ids, now=first + timedelta(seconds=5)))
+    cold, flushed, warm = ticks
+    return cold, flushed, warm
 
 
-def _stretch(service_ids: list[int], *, boundary) -> tuple[float, float, list[float]]:
-    """(first tick after a flush, warm tick, the ticks of each following minute) around `boundary`."""
+def _stretch(service_ids: list[int], *, boundary) -> tuple[float, float, float, list[float]]:
+    """(cold tick, first tick after a flush, warm tick, the ticks of each following minute) around `boundary`."""
     first = boundary - timedelta(minutes=BEFORE)
-    flushed, warm = _flushed_and_warm(service_ids, boundary=boundary)
+    cold, flushed, warm = _cold_flushed_and_warm(service_ids, boundary=boundary)
     ticks = []
     for k in range(1, BEFORE + AFTER + 1):  # each evaluates the minute before `now`
         ticks.append(_tick_in_process(service_ids, now=first + timedelta(minutes=k, seconds=5)))
-    return flushed, warm, ticks
+    return cold, flushed, warm, ticks
+
+
+def _snapshot_figures(n: int, service_ids: list[int]) -> list[Figure]:
+    """What the stored profiles cost: rows, bytes per row (the pickle), the table on disk."""
+    stored = ProfileSnapshot.objects.filter(service_id__in=service_ids).aggregate(
+        rows=Count("id"), bytes=Sum(Length("blob"))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_total_relation_size('analytics_profilesnapshot')")
+        (on_disk,) = cursor.fetchone()
+    rows = stored["rows"] or 0
+    return [
+        figure(f"tick.services_{n}.snapshot_rows", rows, "rows", reference=n),
+        figure(f"tick.services_{n}.snapshot_bytes_per_row", (stored["bytes"] or 0) / max(1, rows), "bytes"),
+        figure(f"tick.services_{n}.snapshot_table_bytes", on_disk, "bytes"),
+    ]
 
 
 def _former_grid():
@@ -195,37 +223,48 @@ def run(ctx: Context) -> list[Figure]:
             loaded = n
         ids = ids[:n]
         if over_budget:  # --large: the scaling figures only, not the whole stretch on both grids
-            flushed, warm = _flushed_and_warm(ids, boundary=boundary)
-            print(f"tick: {n:,} services (--large): first after flush {flushed:.1f} s, warm {warm:.1f} s", flush=True)
+            cold, flushed, warm = _cold_flushed_and_warm(ids, boundary=boundary)
+            print(
+                f"tick: {n:,} services (--large): cold {cold:.1f} s, first after flush {flushed:.1f} s, "
+                f"warm {warm:.1f} s",
+                flush=True,
+            )
             linear = n / base["n"]
             figures += [
-                figure(f"tick.services_{n}.first_after_flush_s", flushed, "s", reference=base["flushed"] * linear),
+                figure(f"tick.services_{n}.cold_s", cold, "s", reference=base["cold"] * linear),
+                figure(f"tick.services_{n}.first_after_flush_s", flushed, "s", reference=warm),
                 figure(f"tick.services_{n}.warm_s", warm, "s", reference=base["warm"] * linear),
             ]
             continue
         started = time.perf_counter()
-        flushed, warm, ticks = _stretch(ids, boundary=boundary)
+        cold, flushed, warm, ticks = _stretch(ids, boundary=boundary)
+        snapshot_figures = _snapshot_figures(n, ids)
         with _former_grid():
-            former_flushed, _, former_ticks = _stretch(ids, boundary=boundary)
+            former_cold, former_flushed, _, former_ticks = _stretch(ids, boundary=boundary)
         per_service = (time.perf_counter() - started) / n
         measured.append(n)
         # Tick k evaluates minute B - BEFORE + k: the former grid's cold tick is the one evaluating B.
         print(f"tick: {n:,} services, B = {boundary:%Y-%m-%d %H:%M} UTC, seconds per tick by the minute it evaluates")
         for label, row in (("staggered", ticks), ("former grid", former_ticks)):
             print(f"  {label:<12}" + " ".join(f"B{k - BEFORE:+d} {t:.2f}" for k, t in enumerate(row)))
+        print(f"  first ticks: cold {cold:.2f} (former grid {former_cold:.2f}), after a Redis flush {flushed:.2f}")
         if not base:
-            base = {"n": n, "flushed": flushed, "warm": warm}
+            base = {"n": n, "cold": cold, "warm": warm}
         linear = n / base["n"]
         # A single warm tick varies by ±20% on a shared machine: worst ticks are judged against the
         # median tick of the same stretch, and the two grids against each other.
         median, former_median = float(np.median(ticks)), float(np.median(former_ticks))
+        # After a flush the profiles come from the database: judged against the warm tick it should approach.
         figures += [
-            figure(f"tick.services_{n}.first_after_flush_s", flushed, "s", reference=base["flushed"] * linear),
+            figure(f"tick.services_{n}.cold_s", cold, "s", reference=base["cold"] * linear),
+            figure(f"tick.services_{n}.first_after_flush_s", flushed, "s", reference=warm),
             figure(f"tick.services_{n}.warm_s", warm, "s", reference=base["warm"] * linear),
             figure(f"tick.services_{n}.worst_over_boundary_s", max(ticks), "s", reference=median),
             figure(f"tick.services_{n}.former_grid_worst_s", max(former_ticks), "s", reference=max(ticks)),
             figure(f"tick.services_{n}.former_grid_median_s", former_median, "s", reference=median),
+            figure(f"tick.services_{n}.former_grid_cold_s", former_cold, "s", reference=cold),
             figure(f"tick.services_{n}.former_grid_first_after_flush_s", former_flushed, "s", reference=flushed),
+            *snapshot_figures,
         ]
     # Scale-out, on the largest size measured: 1 then 2 worker processes, 10 batches per tick.
     n = max(measured)
