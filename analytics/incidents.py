@@ -1,6 +1,6 @@
-"""Incidents: scope from accumulated slice counts, and persistence of lifecycle states.
+"""Incidents: the lifecycle's state saved as `Incident` rows, and read back.
 
-The lifecycle (`analytics.lifecycle`) is pure; this module turns its state into
+The lifecycle (`analytics.core.lifecycle`) is pure; this module turns its state into
 `Incident` rows and back, and publishes events after commit.
 """
 
@@ -10,10 +10,10 @@ import pandas as pd
 from django.conf import settings
 from django.db import transaction
 
+from .core.lifecycle import UPDATED, IncidentState, LifecycleConfig
+from .core.scope import scope_of
 from .events import publish_incident_event
-from .lifecycle import IncidentState, LifecycleConfig
 from .models import Incident
-from .verdicts import scope_of
 
 
 def lifecycle_config() -> LifecycleConfig:
@@ -54,7 +54,7 @@ def save_state(*, service_id: int, state: IncidentState, incident: Incident | No
     """Write the state to its Incident row (a new one when `incident` is None); events go out after commit."""
     scope, shares, regional = scope_of(state)
     if incident is not None and scope != incident.scope and not events:
-        events = ["incident.updated"]
+        events = [UPDATED]
     incident = incident or Incident(service_id=service_id)
     incident.status = state.status
     incident.level = state.level

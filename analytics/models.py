@@ -4,6 +4,8 @@ from django.db import models
 
 from reports.models import Feature, Service
 
+from .core import levels
+
 
 class SlicesField(models.Field):
     """The per-slice counts of one service-minute: (region, country, code, feature_id, count) rows.
@@ -11,7 +13,7 @@ class SlicesField(models.Field):
     PostgreSQL: an array of the composite type `analytics_slice` (migration
     0005), built by `array_agg` and read back with `unnest` (the BucketSlice
     view); SQLite: the same rows as JSON text, read with `json_each`. Written
-    by analytics.services' SQL only; Python sees lists of lists on SQLite.
+    by analytics.bucketing' SQL only; Python sees lists of lists on SQLite.
     """
 
     def db_type(self, connection):
@@ -123,9 +125,9 @@ class ProfileSnapshot(models.Model):
 
 
 class Level(models.IntegerChoices):
-    NORMAL = 0, "normal"
-    POSSIBLE = 1, "possible"
-    PROBLEMS = 2, "problems"
+    NORMAL = levels.NORMAL, levels.LEVEL_NAMES[levels.NORMAL]
+    POSSIBLE = levels.POSSIBLE, levels.LEVEL_NAMES[levels.POSSIBLE]
+    PROBLEMS = levels.PROBLEMS, levels.LEVEL_NAMES[levels.PROBLEMS]
 
 
 class Incident(models.Model):

@@ -13,30 +13,14 @@ from datetime import datetime, timedelta
 import pandas as pd
 from django.db import transaction
 
-from .detection import TREMOR_CONFIG, DetectorConfig
+from .core.detection import TREMOR_CONFIG, DetectorConfig
+from .core.lifecycle import incidents_over
+from .core.refit import frame_start, refit_offset
+from .core.scoring import Scored, score_frame
+from .core.slices import slice_matrix
 from .incidents import lifecycle_config, save_state
 from .models import Incident
-from .refit import grid_point, refit_offset
 from .selectors import first_report_at, slice_rows
-from .slices import slice_matrix
-from .verdicts import Scored, incidents_over, score_frame
-
-
-def frame_start(
-    moment: datetime, config: DetectorConfig, *, first_data: datetime | None, offset: int = 0
-) -> pd.Timestamp:
-    """Start of the history a decision at `moment` can see.
-
-    Day-aligned, then moved back onto the service's refit grid (`offset`, see
-    analytics.refit), because detect_frame refits on a grid anchored at the
-    frame's first minute; and never more than one refit period before the day
-    of the service's first report: minutes before a service had reports are not
-    "zero reports", and counting them so would drag its baseline down.
-    """
-    start = pd.Timestamp(moment).floor("1D") - pd.Timedelta(days=config.history_days)
-    if first_data is not None:
-        start = max(start, pd.Timestamp(first_data).floor("1D"))
-    return grid_point(start, config, offset)
 
 
 def score_service(

@@ -2,7 +2,7 @@
 
 Redis is a cache: a flush, a restart or an eviction drops every service's
 profiles at once, and the next tick then refits them all (bench 4: 61.6 s for
-1,000 services against ~8 s warm). analytics.tick.cached_profiles reads
+1,000 services against ~8 s warm). analytics.profiles.grid_profiles reads
 Redis, then this table, and fits only when both miss.
 
 A snapshot is keyed by (service, refit point, version). `version` changes with
@@ -21,12 +21,12 @@ import pandas as pd
 from django.db import transaction
 from django.db.models import Max
 
-from .baseline import DetectorConfig
+from .core.baseline import DetectorConfig
 from .models import ProfileSnapshot
 
-# Bump when what a pickled GridProfiles holds or means changes (tick.GridProfiles,
-# baseline.Profile, how tick.fit_service fits): rows of another format are then ignored.
-FORMAT = 1
+# Bump when what a pickled GridProfiles holds or means changes (profiles.GridProfiles,
+# core.baseline.Profile, how profiles.fit_service fits): rows of another format are then ignored.
+FORMAT = 2  # 2: GridProfiles moved from analytics.tick to analytics.profiles
 
 
 @cache

@@ -3,13 +3,13 @@ from django.conf import settings
 
 from reports.models import Service
 
-from . import services, tick
+from . import bucketing, tick
 
 
 @shared_task(ignore_result=True, acks_late=True, expires=55)
 def bucket_reports() -> int:
     # Idempotent (absolute upserts), so a retry or an overlapping run is harmless.
-    return services.bucket_new_reports()
+    return bucketing.bucket_new_reports()
 
 
 @shared_task(ignore_result=True, expires=55)

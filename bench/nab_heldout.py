@@ -2,7 +2,7 @@
 
 Usage (from the repo root):  python bench/nab_heldout.py [NAB_DIR]
 
-The detector (analytics.detection.NAB_CONFIG) runs once per file; then a grid
+The detector (research.config.NAB_CONFIG) runs once per file; then a grid
 over the flag layer's round-3 knobs (prominence window, quantile and ratio,
 likelihood threshold, re-arm) is scored. For each held-out file, the grid point
 with the best standard score on the *other* files is scored on it; the
@@ -25,8 +25,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)  # run as a plain script, no install needed
 
-from analytics.detection import NAB_CONFIG, detect_series  # noqa: E402
-from analytics.nab import (  # noqa: E402
+from analytics.core.detection import detect_series  # noqa: E402
+from research.config import NAB_CONFIG  # noqa: E402
+from research.nab import (  # noqa: E402
     count_prominence,
     detection_to_flags,
     evidence_likelihood,
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     dets = {}
     for name in sorted(f for f in os.listdir(data_dir) if f.endswith(".csv")):
-        dets[name] = detect_series(load_series(os.path.join(data_dir, name)), config=NAB_CONFIG)
+        dets[name] = detect_series(load_series(os.path.join(data_dir, name)), config=NAB_CONFIG.detector)
     files = list(dets)
     keys = list(GRID)
     lik = {f: evidence_likelihood(d, NAB_CONFIG) for f, d in dets.items()}  # no grid knob changes it

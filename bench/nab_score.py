@@ -2,7 +2,7 @@
 
 Usage (from the repo root):  python bench/nab_score.py [NAB_DIR]
 NAB_DIR defaults to /work/shared/nab (expects data/realTweets/*.csv and
-labels/windows.json). Uses analytics.detection.NAB_CONFIG, unmodified.
+labels/windows.json). Uses research.config.NAB_CONFIG, unmodified.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)  # run as a plain script, no install needed
 
-from analytics.detection import NAB_CONFIG  # noqa: E402
-from analytics.nab import PROFILES, evaluate  # noqa: E402
+from research.config import NAB_CONFIG  # noqa: E402
+from research.nab import PROFILES, evaluate  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

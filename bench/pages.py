@@ -43,9 +43,9 @@ def seed(*, days: int = DAYS) -> int:
     """30 days of ordinary reports (~2,000 a day) and the 14 Feb 2023 outage in the last day, bucketed."""
     from django.utils import timezone
 
-    from analytics import scenarios
+    from analytics.bucketing import bucket_range
     from analytics.models import BucketingState, Incident, Level, ServiceStatus
-    from analytics.services import bucket_range
+    from demo import scenarios
     from reports.imports import import_rows
     from reports.models import Service
     from reports.services import service_create
@@ -53,7 +53,7 @@ def seed(*, days: int = DAYS) -> int:
     Service.objects.filter(slug=SERVICE).delete()
     service = service_create(slug=SERVICE, name="Bench Pages", features=scenarios.TESLA_FEATURES)
     now = timezone.now()
-    frame = scenarios._concat(
+    frame = scenarios.concat(
         scenarios.background(service=SERVICE, start=now - timedelta(days=days), end=now, seed=7),
         scenarios.outage_2023_02_14(onset=now - timedelta(hours=14), service=SERVICE, seed=8),
     )
@@ -98,7 +98,7 @@ def measure(
 
 
 def _clear_charts() -> None:
-    """Drop the cached charts and series (analytics.views), not the detector's profiles."""
+    """Drop the cached charts and series (public.views), not the detector's profiles."""
     import redis
     from django.conf import settings
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/reference_events.py [SEED ...] [--offsets 0,97,200]
 
 Prints, per event, seed and refit offset (the minute of the 6-hour period at
-which the service refits, analytics.refit; 0 = 00/06/12/18 UTC): detection
+which the service refits, analytics.core.refit; 0 = 00/06/12/18 UTC): detection
 delay after the true onset, the scope, whether it matches the required one,
 and incidents in the quiet weeks.
 """
@@ -23,8 +23,8 @@ django.setup()
 
 import pandas as pd  # noqa: E402
 
-from analytics import scenarios  # noqa: E402
-from analytics.evaluation import detect_reports  # noqa: E402
+from demo import scenarios  # noqa: E402
+from research.evaluation import detect_reports  # noqa: E402
 
 REQUIRED = {
     "2023-02-14": (["EU"], ["503"], {"sentinel-mode", "honk-flash", "scheduling", "remote-unlock", "climate"}),

@@ -15,7 +15,7 @@ import time
 import pandas as pd
 import psycopg
 
-from analytics import scenarios
+from demo import scenarios
 
 from .lib.context import Context
 from .lib.results import Figure, figure
@@ -29,7 +29,7 @@ def stream(days: int) -> pd.DataFrame:
     end = start + pd.Timedelta(days=days)
     background = scenarios.background(service=SERVICE, start=start, end=end, daily_reports=2500, seed=22)
     outage = scenarios.outage_2023_02_14(onset=end - pd.Timedelta(hours=30), service=SERVICE, seed=23)
-    frame = scenarios._concat(background, outage)
+    frame = scenarios.concat(background, outage)
     return frame[frame["observed_at"] < end]
 
 

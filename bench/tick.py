@@ -11,10 +11,10 @@ refit boundary B (00/06/12/18 UTC, when every service used to refit at once):
   staggered or not, and stores them in Redis and the database;
 - "first after flush": the same minute's tick after the Redis copies were
   dropped (a Redis flush or restart): every service reads its profiles back
-  from the database (analytics.tick.cached_profiles);
+  from the database (analytics.profiles.grid_profiles);
 - "warm": the same minute's tick again, the steady state;
 - "worst over the boundary": the slowest single tick of the following minutes
-  up to B + AFTER, with each service's staggered refit grid (analytics.refit);
+  up to B + AFTER, with each service's staggered refit grid (analytics.core.refit);
 - the same stretch on the former grid (every offset patched to 0, which is the
   code before staggering): its worst tick is the one at B, when all refit.
 
@@ -44,8 +44,8 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from analytics.bucketing import rebuild_buckets
 from analytics.models import ProfileSnapshot, ServiceStatus
-from analytics.services import rebuild_buckets
 from config.celery import app
 from reports.catalog import catalog
 from reports.models import Feature, Service
@@ -173,7 +173,7 @@ def _snapshot_figures(n: int, service_ids: list[int]) -> list[Figure]:
 
 def _former_grid():
     """The refit grid before staggering: every service at offset 0 (00/06/12/18 UTC)."""
-    return mock.patch("analytics.tick.refit_offset", lambda service_id, config: 0)
+    return mock.patch("analytics.profiles.refit_offset", lambda service_id, config: 0)
 
 
 def _tick_through_celery(service_ids: list[int], *, timeout: float) -> tuple[float, int]:

@@ -35,16 +35,21 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Tremor's apps, by purpose (docs/architecture.md): intake, the numbers, the read side, webhooks;
+    # demo data and research (NAB) only bring management commands.
     "reports",
     "analytics",
-    "analytics.webhooks",
+    "public",
+    "webhooks",
+    "demo",
+    "research",
 ]
 
 MIDDLEWARE = [
-    "reports.middleware.BodySizeLimitMiddleware",
+    "common.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "reports.security.EmbeddableFramesMiddleware",
+    "common.security.EmbeddableFramesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -53,7 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "reports.middleware.DatabaseUnavailableMiddleware",
+    "common.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -146,7 +151,7 @@ X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): our own static assets only, no inline scripts.
 # plotly.js writes inline styles, hence 'unsafe-inline' for styles (never for scripts).
 # Embed pages (@xframe_options_exempt) get frame-ancestors TREMOR_EMBED_FRAME_ANCESTORS
-# instead of 'none' (reports.security).
+# instead of 'none' (common.security).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -172,10 +177,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["reports.api.throttles.ReadThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["reports.api.parsers.StrictJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "EXCEPTION_HANDLER": "reports.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "common.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "report_submit": env_str("TREMOR_REPORT_THROTTLE", "10/min"),
         "report_form": env_str("TREMOR_FORM_THROTTLE", "30/min"),
@@ -202,7 +207,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # 400/401/403/404/413/429/503 on every operation that can give them.
-        "reports.api.schema_errors.add_error_responses",
+        "common.api.schema_errors.add_error_responses",
     ],
 }
 
@@ -224,7 +229,7 @@ TREMOR_INCIDENT_RECOVERY_MINUTES = env_int("TREMOR_INCIDENT_RECOVERY_MINUTES", 1
 TREMOR_INCIDENT_MERGE_HOURS = env_int("TREMOR_INCIDENT_MERGE_HOURS", 2)
 # Services per detection task: the tick fans out in batches of this size.
 TREMOR_TICK_BATCH = env_int("TREMOR_TICK_BATCH", 100)
-# Webhooks (analytics.webhooks): 5 s per attempt, exponential backoff with jitter for 24 h.
+# Webhooks (webhooks): 5 s per attempt, exponential backoff with jitter for 24 h.
 TREMOR_WEBHOOK_TIMEOUT_SECONDS = env_float("TREMOR_WEBHOOK_TIMEOUT_SECONDS", 5.0)
 TREMOR_WEBHOOK_BACKOFF_SECONDS = env_float("TREMOR_WEBHOOK_BACKOFF_SECONDS", 30.0)
 TREMOR_WEBHOOK_BACKOFF_MAX_SECONDS = env_float("TREMOR_WEBHOOK_BACKOFF_MAX_SECONDS", 3600.0)
@@ -243,7 +248,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Webhook HTTP calls get their own queue and workers: a slow endpoint never delays bucketing or detection.
-CELERY_TASK_ROUTES = {"analytics.webhooks.tasks.*": {"queue": "webhooks"}}
+CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": "webhooks"}}
 # The whole beat schedule, one entry per periodic job.
 CELERY_BEAT_SCHEDULE = {
     # Aggregate closed minutes of raw reports into the bucket table.
@@ -251,7 +256,7 @@ CELERY_BEAT_SCHEDULE = {
     # Score every active service's last minutes and open/update/resolve incidents.
     "detect-tick": {"task": "analytics.tasks.detect_tick", "schedule": crontab()},
     # Webhooks: fan out lost events, resend due retries, prune logs past TREMOR_WEBHOOK_LOG_DAYS.
-    "webhooks-sweep": {"task": "analytics.webhooks.tasks.sweep", "schedule": crontab()},
+    "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": crontab()},
 }
 
 LOGGING = {

@@ -6,6 +6,7 @@ import unicodedata
 
 import pycountry
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 REGIONS = ("EU", "NA", "LATAM", "APAC", "MEA")
 
@@ -28,6 +29,27 @@ _MEMBERS: dict[str, str] = {
 REGION_BY_COUNTRY: dict[str, str] = {code: region for region, codes in _MEMBERS.items() for code in codes.split()}
 
 COUNTRY_NAMES: dict[str, str] = {c.alpha_2: c.name for c in pycountry.countries}
+
+
+def region_names() -> dict[str, str]:
+    return {
+        "EU": _("Europe"),
+        "NA": _("North America"),
+        "LATAM": _("Latin America"),
+        "APAC": _("Asia-Pacific"),
+        "MEA": _("Middle East and Africa"),
+    }
+
+
+def region_places() -> dict[str, str]:
+    # Whole phrases: French needs "en Europe" but "au Moyen-Orient".
+    return {
+        "EU": _("in Europe"),
+        "NA": _("in North America"),
+        "LATAM": _("in Latin America"),
+        "APAC": _("in Asia-Pacific"),
+        "MEA": _("in the Middle East and Africa"),
+    }
 
 
 def is_country(code: str) -> bool:

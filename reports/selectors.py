@@ -1,21 +1,10 @@
-"""Reads of the intake side: services with their recent report counts."""
+"""Reads of the intake side."""
 
-from datetime import timedelta
+from datetime import datetime
 
-from django.utils import timezone
-
-from analytics.selectors import counts_by_service
-
-from .models import Service
-
-COUNT_WINDOWS = {"reports_last_hour": timedelta(hours=1), "reports_last_24h": timedelta(hours=24)}
+from .models import Report
 
 
-def services_with_counts(*, services=None) -> list[dict]:
-    """Active services with their report counts, most reports in the last hour first."""
-    now = timezone.now()
-    services = list(services if services is not None else Service.objects.filter(active=True))
-    windows = {name: counts_by_service(start=now - span, end=now) for name, span in COUNT_WINDOWS.items()}
-    rows = [{"service": s, **{name: counts.get(s.id, 0) for name, counts in windows.items()}} for s in services]
-    rows.sort(key=lambda row: (-row["reports_last_hour"], row["service"].name))
-    return rows
+def recent_report_count(*, service_id: int, since: datetime, until: datetime) -> int:
+    """Reports of one service observed in [since, until): the raw table, one index range scan."""
+    return Report.objects.filter(service_id=service_id, observed_at__gte=since, observed_at__lt=until).count()

@@ -1,4 +1,4 @@
-"""Owner-facing pages: service list, service page, the report form."""
+"""Owner-facing pages: the report form and its thank-you page (the status pages are public.views)."""
 
 from datetime import timedelta
 
@@ -8,26 +8,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from analytics import views as journalist_views
-from analytics.selectors import total_count
-
 from .api.throttles import ReportFormThrottle
 from .catalog import catalog
 from .fingerprint import client_address, reporter_fingerprint
 from .forms import ReportForm
 from .locale import country_from_accept_language
 from .models import Report, Service
+from .selectors import recent_report_count
 from .services import report_submit
-
-
-def home(request):
-    # Status badges and sparklines come from analytics, next to the service page.
-    return journalist_views.home(request)
-
-
-def service_page(request, slug: str):
-    # The journalists' status page (charts, map, summary) lives with the numbers in analytics.
-    return journalist_views.service_page(request, slug)
 
 
 def report_form(request, slug: str):
@@ -61,7 +49,7 @@ def report_form(request, slug: str):
 def report_thanks(request, slug: str):
     service = get_object_or_404(Service, slug=slug, active=True)
     now = timezone.now()
-    recent = total_count(start=now - timedelta(hours=1), end=now, service_id=service.id)
+    recent = recent_report_count(service_id=service.id, since=now - timedelta(hours=1), until=now)
     counted = request.GET.get("counted") != "0"
     # Others = everyone but the reporter, whose own report is in `recent` when counted.
     others = max(recent - 1, 0) if counted else recent

@@ -11,11 +11,11 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from analytics.events import publish_incident_event
-from analytics.webhooks import services
-from analytics.webhooks.models import Event, Subscription
 from reports.tokens import token_create
 from tests.support.receiver import Receiver
 from tests.test_webhooks import make_incident
+from webhooks import services
+from webhooks.models import Event, Subscription
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 BLOCK = re.compile(r"^```(sh|python) test\n(.*?)^```$", re.S | re.M)

@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
+from analytics.bucketing import bucket_new_reports, rebuild_buckets
 from analytics.models import Bucket, BucketSlice
-from analytics.services import bucket_new_reports, rebuild_buckets
 from tests.support.reports import add_reports
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

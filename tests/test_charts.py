@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import pytest
 from django.utils import translation
 
-from analytics import charts
+from public import charts
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db.models import Sum
 
+from analytics.bucketing import bucket_new_reports
 from analytics.models import Bucket
 from analytics.selectors import timeseries
-from analytics.services import bucket_new_reports
 from reports.models import Report
 from tests.support.reports import add_reports
 

@@ -82,7 +82,7 @@ def test_chart_data_follows_the_language(client, outage):
 
 
 def test_country_names_are_translated_on_the_map():
-    from analytics.charts import country_name
+    from public.charts import country_name
 
     with translation.override("de"):
         assert country_name("DE") == "Deutschland"

@@ -8,9 +8,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone, translation
 
+import public.selectors
 from analytics import selectors
+from analytics.bucketing import bucket_range
 from analytics.models import BucketingState, Incident, Level, ServiceStatus
-from analytics.services import bucket_range
 from reports.models import Report
 from reports.regions import REGION_BY_COUNTRY
 from reports.services import service_create
@@ -77,9 +78,11 @@ def outage(tesla):
 
 def test_the_service_page_says_in_plain_words_what_is_down(client, outage):
     html = client.get("/status/tesla/").content.decode()
-    since = outage.started_at.astimezone(UTC).strftime("%H:%M")
+    started = outage.started_at.astimezone(UTC)
+    # Shortly after midnight UTC the onset was yesterday, and the sentence names the day.
+    day = "" if started.date() == timezone.now().astimezone(UTC).date() else f"{started:%B} {started.day}, "
     assert (
-        f"User reports indicate problems at Tesla since {since} UTC, mostly in Europe: "
+        f"User reports indicate problems at Tesla since {day}{started:%H:%M} UTC, mostly in Europe: "
         "503 errors on sentinel mode and remote unlock."
     ) in html
     assert 'class="badge badge-problems"' in html
@@ -174,7 +177,7 @@ def test_the_baseline_band_is_drawn_when_the_detector_has_one(client, outage, mo
         index = pd.date_range(pd.Timestamp(start).floor("15min"), pd.Timestamp(end), freq="15min", inclusive="left")
         return pd.DataFrame({"expected": 2.0, "upper": 6.0}, index=index)
 
-    monkeypatch.setattr(selectors, "baseline_band", band, raising=False)
+    monkeypatch.setattr(public.selectors, "baseline_band", band)
     data = client.get("/status/tesla/chart/timeline.json?range=24h").json()["figure"]["data"]
     assert [t["name"] for t in data] == ["Normal range", "Typical level", "Reports"]
     assert set(data[0]["y"]) == {6.0}

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pandas as pd
 
-from analytics.lifecycle import OPENED, RESOLVED, UPDATED, LifecycleConfig, Verdict, advance
+from analytics.core.lifecycle import OPENED, RESOLVED, UPDATED, LifecycleConfig, advance
+from analytics.core.scoring import Verdict
 
 T0 = pd.Timestamp("2023-02-14 09:00", tz="UTC")
 CFG = LifecycleConfig(recovery_minutes=15, merge_gap=timedelta(hours=2))

@@ -1,19 +1,20 @@
-"""Anomaly-likelihood flag layer (analytics.likelihood) and its NAB wiring.
+"""Anomaly-likelihood flag layer (research.likelihood) and its NAB wiring.
 
 Pure numpy/pandas, no database.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.detection import NAB_CONFIG, TREMOR_CONFIG, DetectorConfig
-from analytics.likelihood import anomaly_likelihood, prominence, refractory_flags
-from analytics.nab import detection_to_flags
+from analytics.core.detection import DetectorConfig
+from research.config import NAB_CONFIG, NabConfig
+from research.likelihood import anomaly_likelihood, prominence, refractory_flags
+from research.nab import detection_to_flags
 
 KW = dict(cap=30.0, short_rows=12, long_rows=2000, min_rows=288)
 
@@ -49,9 +50,10 @@ def test_refractory_flags_one_flag_per_episode():
     assert refractory_flags(trig, 30).tolist() == [5, 40, 90]
 
 
-def test_tremor_keeps_level_flags_and_nab_uses_likelihood():
-    assert TREMOR_CONFIG.flag_source == "level" and TREMOR_CONFIG.flag_warmup_minutes == 0
-    assert TREMOR_CONFIG.prominence_minutes == DetectorConfig().prominence_minutes == 0
+def test_the_benchmark_flag_knobs_are_not_detector_knobs():
+    # The profile store's version hashes DetectorConfig: a NAB flag knob must not be part of it.
+    flag_knobs = {f.name for f in fields(NabConfig)} - {"detector"}
+    assert flag_knobs and not flag_knobs & {f.name for f in fields(DetectorConfig)}
     assert NAB_CONFIG.flag_source == "likelihood" and NAB_CONFIG.prominence_minutes > 0
 
 

@@ -3,12 +3,12 @@
 import pandas as pd
 import pytest
 
-from analytics import scenarios
+from analytics.bucketing import bucket_range
 from analytics.models import Incident, ServiceStatus
 from analytics.replay import replay_service
 from analytics.serializers import IncidentSerializer
-from analytics.services import bucket_range
 from analytics.tick import run_tick
+from demo import scenarios
 from reports.imports import import_rows
 from reports.models import Service
 
@@ -18,7 +18,7 @@ COMPARED = ["started_at", "detected_at", "peak_at", "ended_at", "status", "scope
 
 @pytest.fixture
 def nov19(db, request):
-    # An explicit id sets the service's refit offset (analytics.refit: id mod 360 minutes).
+    # An explicit id sets the service's refit offset (analytics.core.refit: id mod 360 minutes).
     service_id = getattr(request, "param", None)
     if service_id is not None:
         Service.objects.create(id=service_id, slug="tesla", name="tesla")

@@ -1,7 +1,7 @@
 """manage.py nab_evaluate on the real NAB realTweets data.
 
 The command runs once per module (about 15 s of CPU: 7 files of 15.8k rows);
-every check re-derives its numbers through analytics.nab, none is hard-coded
+every check re-derives its numbers through research.nab, none is hard-coded
 except the published twitterADVec anchors.
 """
 
@@ -18,7 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from analytics.nab import PROFILES, load_series, load_windows, normalised_scores, score_all_profiles
+from research.nab import PROFILES, load_series, load_windows, normalised_scores, score_all_profiles
 
 # In CI the data sits next to the repository (../shared/nab), as on the dev box.
 NAB = Path(__file__).resolve().parents[2] / "shared" / "nab"

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.nab import (
+from research.nab import (
     FileScore,
     levels_to_flags,
     load_series,

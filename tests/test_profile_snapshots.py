@@ -12,12 +12,12 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from analytics import snapshots, tick
-from analytics.detection import TREMOR_CONFIG
+from analytics import profiles, snapshots, tick
+from analytics.bucketing import bucket_range
+from analytics.core.detection import TREMOR_CONFIG
+from analytics.core.refit import grid_point, refit_offset
 from analytics.models import ProfileSnapshot, ServiceStatus
-from analytics.refit import grid_point, refit_offset
 from analytics.selectors import slice_rows
-from analytics.services import bucket_range
 from reports.models import Report
 from reports.services import service_create
 
@@ -33,13 +33,13 @@ def _refit_point(service_id: int, moment: str | pd.Timestamp) -> pd.Timestamp:
 def fits(monkeypatch):
     """The refit points fit_service was asked for (it still fits)."""
     asked = []
-    real = tick.fit_service
+    real = profiles.fit_service
 
-    def fit_service(**kwargs) -> tick.GridProfiles:
+    def fit_service(**kwargs) -> profiles.GridProfiles:
         asked.append(kwargs["at"])
         return real(**kwargs)
 
-    monkeypatch.setattr(tick, "fit_service", fit_service)
+    monkeypatch.setattr(profiles, "fit_service", fit_service)
     return asked
 
 
@@ -67,7 +67,7 @@ def history(service):
 
 
 def _scores(service_id: int, end: pd.Timestamp) -> tick.Scored:
-    rows = slice_rows(service_ids=[service_id], start=end - pd.Timedelta(minutes=tick.WINDOW), end=end)
+    rows = slice_rows(service_ids=[service_id], start=end - pd.Timedelta(minutes=profiles.WINDOW), end=end)
     return tick.score_window(service_id=service_id, rows=rows, end=end)
 
 
@@ -124,18 +124,18 @@ def version_reset():
 
 def test_a_changed_config_or_format_ignores_the_old_snapshots(service, history, fits, monkeypatch, version_reset):
     at = _refit_point(service.id, history)
-    tick.cached_profiles(service_id=service.id, at=at)
+    profiles.cached_profiles(service_id=service.id, at=at)
     other = replace(TREMOR_CONFIG, min_excess=TREMOR_CONFIG.min_excess + 1)
     assert snapshots.profile_version(other) != snapshots.profile_version(TREMOR_CONFIG)
 
     cache.clear()
-    tick.cached_profiles(service_id=service.id, at=at, config=other)
+    profiles.cached_profiles(service_id=service.id, at=at, config=other)
     assert fits == [at, at]
 
     monkeypatch.setattr(snapshots, "FORMAT", snapshots.FORMAT + 1)
     snapshots.profile_version.cache_clear()
     cache.clear()
-    tick.cached_profiles(service_id=service.id, at=at)
+    profiles.cached_profiles(service_id=service.id, at=at)
     assert fits == [at, at, at]
     assert ProfileSnapshot.objects.filter(service=service, at=at).values("version").distinct().count() == 3
 
@@ -144,12 +144,12 @@ def test_an_unreadable_snapshot_is_fitted_again_and_replaced(service, history, f
     fresh = _scores(service.id, history)
     ProfileSnapshot.objects.update(blob=b"\x80\x04not a pickle")
     cache.clear()
-    with caplog.at_level(logging.WARNING, logger="analytics.tick"):
+    with caplog.at_level(logging.WARNING, logger="analytics.profiles"):
         _assert_same_scores(_scores(service.id, history), fresh)
     assert len(fits) == 4
     assert "unreadable profiles" in caplog.text
     for row in ProfileSnapshot.objects.all():  # replaced: the next flush reads them again
-        assert isinstance(pickle.loads(row.blob), tick.GridProfiles)
+        assert isinstance(pickle.loads(row.blob), profiles.GridProfiles)
 
     # An unreadable copy in Redis falls back to the database, then is overwritten.
     version = snapshots.profile_version(TREMOR_CONFIG)
@@ -165,11 +165,11 @@ def quick_fits(monkeypatch):
     """fit_service without the fitting: empty profiles, and the points asked for."""
     asked = []
 
-    def fit_service(*, service_id: int, at: pd.Timestamp, config) -> tick.GridProfiles:
+    def fit_service(*, service_id: int, at: pd.Timestamp, config) -> profiles.GridProfiles:
         asked.append(at)
-        return tick.GridProfiles(at=at, profiles={})
+        return profiles.GridProfiles(at=at, profiles={})
 
-    monkeypatch.setattr(tick, "fit_service", fit_service)
+    monkeypatch.setattr(profiles, "fit_service", fit_service)
     return asked
 
 
@@ -177,16 +177,16 @@ def test_each_service_keeps_its_newest_point_and_the_one_before(service, quick_f
     other = service_create(slug="other", name="Other")
     first = _refit_point(service.id, "2024-03-04 12:00Z")
     points = [first + pd.Timedelta(hours=6 * k) for k in range(4)]
-    tick.cached_profiles(service_id=other.id, at=first)
+    profiles.cached_profiles(service_id=other.id, at=first)
     for at in points:
-        tick.cached_profiles(service_id=service.id, at=at)
+        profiles.cached_profiles(service_id=service.id, at=at)
     mine = ProfileSnapshot.objects.filter(service=service)
     assert sorted(mine.values_list("at", flat=True)) == points[-2:]
     assert ProfileSnapshot.objects.filter(service=other).count() == 1  # other services keep theirs
 
     # A chart band fitting an older point (its Redis copy expired) stores nothing the tick will not need.
     cache.clear()
-    tick.cached_profiles(service_id=service.id, at=points[0])
+    profiles.cached_profiles(service_id=service.id, at=points[0])
     assert sorted(mine.values_list("at", flat=True)) == points[-2:]
 
 
@@ -203,21 +203,21 @@ def test_two_workers_storing_the_same_point_at_once_both_succeed(transactional_d
 
     def worker() -> None:
         try:
-            results.append(tick.cached_profiles(service_id=service.id, at=at))
+            results.append(profiles.cached_profiles(service_id=service.id, at=at))
         except Exception as exc:  # pragma: no cover - the failure this test is about
             errors.append(exc)
         finally:
             connection.close()
 
-    with caplog.at_level(logging.WARNING, logger="analytics.tick"):
+    with caplog.at_level(logging.WARNING, logger="analytics.profiles"):
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(tick, "snapshot_save", save_together)
+            patch.setattr(profiles, "snapshot_save", save_together)
             threads = [threading.Thread(target=worker) for _ in range(2)]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(timeout=30)
-    assert not errors and results == [tick.GridProfiles(at=at, profiles={})] * 2
+    assert not errors and results == [profiles.GridProfiles(at=at, profiles={})] * 2
     assert quick_fits == [at, at]
     assert "could not store" not in caplog.text
     assert ProfileSnapshot.objects.filter(service=service, at=at).count() == 1
@@ -227,7 +227,7 @@ def test_a_broken_snapshot_table_only_costs_a_fit(service, history, fits, caplog
     ServiceStatus.objects.create(service=service, evaluated_at=history - pd.Timedelta(minutes=3))
     with connection.cursor() as cursor:  # inside the test's transaction: rolled back after it
         cursor.execute("ALTER TABLE analytics_profilesnapshot RENAME TO analytics_profilesnapshot_gone")
-    with caplog.at_level(logging.WARNING, logger="analytics.tick"):
+    with caplog.at_level(logging.WARNING, logger="analytics.profiles"):
         assert tick.run_tick(service_ids=[service.id], now=history + pd.Timedelta(seconds=5)) == 2
     assert len(fits) == 2
     assert "could not read stored profiles" in caplog.text and "could not store profiles" in caplog.text

@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from analytics.detection import detect_series
+from analytics.core.detection import detect_series
 from reports.catalog import ServiceEntry
 from reports.codes import CODE_RE, code_label, is_valid_code
 from reports.locale import country_from_accept_language

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from analytics import scenarios
-from analytics.evaluation import detect_reports
+from demo import scenarios
+from research.evaluation import detect_reports
 
 REMOTE = {"sentinel-mode", "honk-flash", "scheduling", "remote-unlock", "climate"}
 

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 from django.utils import timezone
 
-from analytics import tick
-from analytics.detection import TREMOR_CONFIG
-from analytics.refit import grid_point, refit_offset
+from analytics import band, profiles, tick
+from analytics.band import baseline_band
+from analytics.core.detection import TREMOR_CONFIG
+from analytics.core.refit import grid_point, refit_offset
 from analytics.replay import frame_start
-from analytics.selectors import baseline_band
 from reports.models import Service
 
 MINUTES = pd.date_range("2024-03-04 00:00", "2024-03-06 00:00", freq="7min", tz="UTC")
@@ -60,11 +60,11 @@ def staggered(db):
 def test_the_tick_fits_profiles_at_the_services_own_refit_points(staggered, monkeypatch):
     fitted = []
 
-    def fit_service(*, service_id: int, at: pd.Timestamp, config) -> tick.GridProfiles:
+    def fit_service(*, service_id: int, at: pd.Timestamp, config) -> profiles.GridProfiles:
         fitted.append(at)
-        return tick.GridProfiles(at=at, profiles={})
+        return profiles.GridProfiles(at=at, profiles={})
 
-    monkeypatch.setattr(tick, "fit_service", fit_service)
+    monkeypatch.setattr(profiles, "fit_service", fit_service)
     # The window of a tick at 15:50 reaches back to 14:20: the 09:20 and 15:20 profiles.
     tick.run_tick(service_ids=[staggered.id], now=pd.Timestamp("2024-03-04 15:50:05", tz="UTC"))
     assert fitted == [pd.Timestamp("2024-03-04 09:20", tz="UTC"), pd.Timestamp("2024-03-04 15:20", tz="UTC")]
@@ -73,11 +73,11 @@ def test_the_tick_fits_profiles_at_the_services_own_refit_points(staggered, monk
 def test_the_chart_band_reads_the_profiles_of_the_services_grid(staggered, monkeypatch):
     asked = []
 
-    def cached_profiles(*, service_id: int, at: pd.Timestamp) -> tick.GridProfiles:
+    def cached_profiles(*, service_id: int, at: pd.Timestamp) -> profiles.GridProfiles:
         asked.append(at)
-        return tick.GridProfiles(at=at, profiles={})
+        return profiles.GridProfiles(at=at, profiles={})
 
-    monkeypatch.setattr(tick, "cached_profiles", cached_profiles)
+    monkeypatch.setattr(band, "cached_profiles", cached_profiles)
     now = timezone.now()
     baseline_band(service_id=staggered.id, start=now - timedelta(hours=24), end=now, interval="15m")
     assert len(asked) >= 4

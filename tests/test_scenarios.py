@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import scenarios as sc
+from demo import scenarios as sc
 
 UTC = "UTC"
 
@@ -163,7 +163,7 @@ def test_nov19_who_what_when(nov19_outage: pd.DataFrame) -> None:
 
 
 def test_event_is_background_plus_overlay() -> None:
-    bg_seed, ov_seed = sc._seeds(5)
+    bg_seed, ov_seed = sc.child_seeds(5)
     e = sc.EVENTS["2021-11-19"]
     bg = sc.background(service="tesla", start=e["history_start"], end=e["history_end"], seed=bg_seed)
     ov = sc.outage_2021_11_19(seed=ov_seed)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics import scenarios as sc
-from analytics.scope import (
+from analytics.core.scope import (
     baseline_counts,
     expected_from_shares,
     incident_scope,
     is_regional,
     window_counts,
 )
+from demo import scenarios as sc
 
 FEB14_FEATURES = {"sentinel-mode", "honk-flash", "scheduling", "remote-unlock", "climate"}
 
@@ -83,7 +83,7 @@ def test_reference_scopes_hold_across_seeds(seed: int) -> None:
 def test_expectation_from_background_without_overlay() -> None:
     # Same seed, background alone: the ideal expectation; the scope must not change.
     e = sc.EVENTS["2023-02-14"]
-    bg_seed, _ = sc._seeds(0)
+    bg_seed, _ = sc.child_seeds(0)
     bg = sc.background(service="tesla", start=e["history_start"], end=e["history_end"], seed=bg_seed)
     observed = window_counts(sc.event_2023_02_14(seed=0), e["onset"], e["end"])
     scope, shares = incident_scope(observed, window_counts(bg, e["onset"], e["end"]))

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import translation
 
-from analytics.summary import status_sentence
+from public.summary import status_sentence
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from analytics.services import bucket_new_reports
+from analytics.bucketing import bucket_new_reports
 from tests.support.reports import add_reports
 
 

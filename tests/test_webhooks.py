@@ -11,10 +11,10 @@ from django.utils import timezone
 from analytics.events import publish_incident_event
 from analytics.models import Incident, Level
 from analytics.serializers import IncidentSerializer
-from analytics.webhooks import services, signing
-from analytics.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
-from analytics.webhooks.tasks import fan_out
 from tests.support.receiver import Receiver
+from webhooks import services, signing
+from webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
+from webhooks.tasks import fan_out
 
 FAST = {
     "TREMOR_WEBHOOK_BACKOFF_SECONDS": 0.05,

@@ -4,8 +4,8 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from analytics.webhooks.models import Subscription
 from reports.tokens import token_create
+from webhooks.models import Subscription
 
 URL = "/api/v1/webhooks/"
 

@@ -9,10 +9,10 @@ import time
 import pytest
 
 from analytics.events import publish_incident_event
-from analytics.webhooks import signing
 from tests.conftest import database_url_of_test_db
 from tests.support.receiver import Receiver
 from tests.test_webhooks import make_incident, subscribe
+from webhooks import signing
 
 EVENTS = ("incident.opened", "incident.updated", "incident.resolved")
 

@@ -1,4 +1,4 @@
-"""Request and response shapes of API v1.
+"""Request and response shapes of the intake API (`POST /api/v1/reports/`, `.../bulk/`).
 
 Intake is validated by `reports.validation` (shared with the form, bulk and
 import); the input serializers here document the body for OpenAPI.
@@ -6,7 +6,6 @@ import); the input serializers here document the body for OpenAPI.
 
 from rest_framework import serializers
 
-from analytics.series import INTERVALS
 from reports.regions import REGIONS
 
 
@@ -43,74 +42,3 @@ class ReportOut(serializers.Serializer):
 class BulkOut(serializers.Serializer):
     created = serializers.IntegerField()
     first_id = serializers.IntegerField(allow_null=True)
-
-
-class FeatureOut(serializers.Serializer):
-    slug = serializers.CharField()
-    name = serializers.CharField()
-
-
-class ServiceOut(serializers.Serializer):
-    slug = serializers.CharField()
-    name = serializers.CharField()
-    homepage_url = serializers.CharField()
-    reports_last_hour = serializers.IntegerField()
-    reports_last_24h = serializers.IntegerField()
-
-
-class ServiceDetailOut(ServiceOut):
-    features = FeatureOut(many=True)
-    level = serializers.ChoiceField(choices=["normal", "possible", "problems"])
-    ongoing_incident = serializers.JSONField(
-        allow_null=True, help_text="The ongoing incident (as in /api/v1/incidents/)."
-    )
-
-
-class RangeQuery(serializers.Serializer):
-    start = serializers.DateTimeField(required=False, help_text="Default: 24 hours before `end`.")
-    end = serializers.DateTimeField(required=False, help_text="Default: now.")
-
-    def validate(self, attrs):
-        if "start" in attrs and "end" in attrs and attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"start": "Must be before end."})
-        return attrs
-
-
-class TimeseriesQuery(RangeQuery):
-    interval = serializers.ChoiceField(choices=list(INTERVALS), default="1m")
-    region = serializers.ChoiceField(choices=REGIONS, required=False)
-    country = serializers.CharField(required=False, min_length=2, max_length=2)
-    code = serializers.CharField(required=False, max_length=32)
-    feature = serializers.SlugField(required=False)
-
-
-class BreakdownQuery(RangeQuery):
-    dimension = serializers.ChoiceField(choices=["region", "country", "code", "feature"])
-
-
-class BucketOut(serializers.Serializer):
-    t = serializers.DateTimeField()
-    count = serializers.IntegerField()
-
-
-class TimeseriesOut(serializers.Serializer):
-    service = serializers.CharField()
-    interval = serializers.CharField()
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
-    buckets = BucketOut(many=True)
-
-
-class BreakdownItem(serializers.Serializer):
-    value = serializers.CharField()
-    count = serializers.IntegerField()
-    share = serializers.FloatField()
-
-
-class BreakdownOut(serializers.Serializer):
-    service = serializers.CharField()
-    dimension = serializers.CharField()
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
-    total = serializers.IntegerField()
-    values = BreakdownItem(many=True)

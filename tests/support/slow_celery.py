@@ -13,11 +13,11 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
-from analytics import services, tick  # noqa: E402
+from analytics import bucketing, tick  # noqa: E402
 from config.celery import app  # noqa: E402,F401
 
 DELAY = float(os.environ.get("TREMOR_FAULT_DELAY", "2"))
-_bucket = services._bucket
+_bucket = bucketing._bucket
 _tick_service = tick.tick_service
 
 
@@ -37,5 +37,5 @@ def _slow_tick_service(**kwargs):
 
 # One bucketing run upserts range after range, one detection batch ticks service
 # after service: the pause falls between two committed units of work.
-services._bucket = _slow_bucket
+bucketing._bucket = _slow_bucket
 tick.tick_service = _slow_tick_service

@@ -3,7 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
-from analytics.services import rebuild_buckets
+from analytics.bucketing import rebuild_buckets
 
 
 def _moment(value: str):

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from analytics.bucketing import bucket_range
 from analytics.replay import replay_service
 from analytics.serializers import IncidentSerializer
-from analytics.services import bucket_range
 from reports.imports import ImportFailed, import_csv
 from reports.models import Service
 

@@ -1,0 +1,92 @@
+"""Atom feeds of incidents: all services (`/incidents/feed/`) and one (`/status/<slug>/feed/`).
+
+An entry is an incident; its `updated` moves when the incident changes, so
+feed readers show an update when it escalates, spreads or is resolved.
+"""
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from analytics.models import Incident, Level
+from reports.models import Service
+
+FEED_LENGTH = 50
+
+
+def incident_title(incident: Incident) -> str:
+    where = ", ".join((incident.scope or {}).get("regions") or []) if incident.is_regional else ""
+    state = "resolved" if incident.status == Incident.Status.RESOLVED else Level(incident.level).label
+    return f"{incident.service.name}: {state}" + (f" ({where})" if where else "")
+
+
+def incident_summary(incident: Incident) -> str:
+    scope = incident.scope or {}
+    parts = [f"Started {incident.started_at:%Y-%m-%d %H:%M} UTC"]
+    if incident.ended_at:
+        parts.append(f"ended {incident.ended_at:%Y-%m-%d %H:%M} UTC")
+    parts.append(f"peak {incident.peak_reports_per_minute:.0f} reports/min (normal {incident.baseline_at_peak:.1f})")
+    for key, label in (("codes", "errors"), ("features", "features"), ("regions", "regions")):
+        if scope.get(key):
+            parts.append(f"{label}: {', '.join(map(str, scope[key][:5]))}")
+    return "; ".join(parts) + "."
+
+
+class IncidentFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Tremor incidents"
+    subtitle = "Outages detected from crowd reports, newest first."
+    author_name = "Tremor"
+
+    def link(self) -> str:
+        return reverse("home")
+
+    def feed_guid(self) -> str:
+        return "tag:tremor,2026:incidents"
+
+    def items(self):
+        return Incident.objects.select_related("service").order_by("-updated_at", "-id")[:FEED_LENGTH]
+
+    def item_title(self, item: Incident) -> str:
+        return incident_title(item)
+
+    def item_description(self, item: Incident) -> str:
+        return incident_summary(item)
+
+    def item_link(self, item: Incident) -> str:
+        try:
+            return reverse("incident", args=[item.pk])
+        except NoReverseMatch:
+            return reverse("service", args=[item.service.slug])
+
+    def item_guid(self, item: Incident) -> str:
+        return f"tag:tremor,2026:incident:{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: Incident):
+        return item.detected_at
+
+    def item_updateddate(self, item: Incident):
+        return item.updated_at
+
+    def item_categories(self, item: Incident):
+        return [item.service.slug, item.status, *((item.scope or {}).get("regions") or [])]
+
+
+class ServiceIncidentFeed(IncidentFeed):
+    def get_object(self, request, slug: str) -> Service:
+        return get_object_or_404(Service, slug=slug, active=True)
+
+    def title(self, service: Service) -> str:
+        return f"Tremor: {service.name} incidents"
+
+    def link(self, service: Service) -> str:
+        return reverse("service", args=[service.slug])
+
+    def feed_guid(self, service: Service) -> str:
+        return f"tag:tremor,2026:incidents:{service.slug}"
+
+    def items(self, service: Service):
+        return service.incidents.select_related("service").order_by("-updated_at", "-id")[:FEED_LENGTH]

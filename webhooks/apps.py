@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "webhooks"
+    label = "webhooks"
+    verbose_name = "Webhooks"
+
+    def ready(self):
+        # Receivers import models, which only exist once the app registry is ready.
+        from analytics.events import incident_event
+
+        from .receivers import on_incident_event
+
+        incident_event.connect(on_incident_event, dispatch_uid="webhooks-incident-event")

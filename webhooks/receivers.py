@@ -1,0 +1,23 @@
+"""What webhooks does when analytics announces an incident event (connected in WebhooksConfig.ready)."""
+
+import logging
+
+from .services import event_record
+from .tasks import fan_out
+
+log = logging.getLogger(__name__)
+
+
+def on_incident_event(sender, *, incident_id: int, event: str, **kwargs) -> None:
+    """Record the event (one insert, freezing the incident as it is now) and queue its fan-out.
+
+    The fan-out and every HTTP call run in Celery (queue `webhooks`), never
+    here. If the broker is unreachable, the sweeper fans the event out later.
+    """
+    record = event_record(incident_id=incident_id, event=event)
+    if record is None:
+        return
+    try:
+        fan_out.delay(record.pk)
+    except Exception as exc:  # broker down: the detection tick must not fail over a webhook
+        log.warning("webhooks: could not queue fan-out of %s (%s); the sweeper will", record.uid, exc)
