@@ -4,6 +4,7 @@ import secrets
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,6 @@ class _TokenKeyedThrottle(SimpleRateThrottle):
         pass
 
     def _rate_for(self, request) -> tuple[str, str | None]:
-        from rest_framework.settings import api_settings
-
         rates = api_settings.DEFAULT_THROTTLE_RATES
         token = getattr(request, "auth", None)
         if token is not None and hasattr(token, "prefix"):
