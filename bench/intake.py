@@ -22,12 +22,14 @@ def _count(slug: str) -> int:
     return Report.objects.filter(service__slug=slug).count()
 
 
-def _settled_count(slug: str) -> int:
+def _settled_count(slug: str, *, slowest_s: float = 0.0) -> int:
     """The row count once requests still in flight when wrk stopped have been written."""
-    # Quiet for longer than one call takes (a bulk call is ~0.5 s on a loaded machine).
-    last, deadline = _count(slug), time.monotonic() + 20
+    # Quiet for longer than one call takes (a bulk call is ~0.5 s on a loaded machine; on a
+    # saturated one the run's own slowest answers say how long a straggler may still take).
+    quiet = max(1.5, 3 * slowest_s)
+    last, deadline = _count(slug), time.monotonic() + 20 + quiet
     quiet_since = time.monotonic()
-    while time.monotonic() < deadline and time.monotonic() - quiet_since < 1.5:
+    while time.monotonic() < deadline and time.monotonic() - quiet_since < quiet:
         time.sleep(0.25)
         now = _count(slug)
         if now != last:
@@ -42,7 +44,7 @@ def _run(ctx: Context, path: str, slug: str, conns: int, seconds: float) -> dict
         before = _settled_count(slug)
     args = [path, slug, "remote-unlock", str(DUP_EVERY), f"{time.time():.0f}-{next(_RUN_IDS)}"]
     result = wrk(ctx.web.url, "intake.lua", args, connections=conns, seconds=seconds)
-    _last_settled[slug] = _settled_count(slug)
+    _last_settled[slug] = _settled_count(slug, slowest_s=result.get("p99_us", 0) / 1e6)
     result["stored"] = _last_settled[slug] - before
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result

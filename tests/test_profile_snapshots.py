@@ -194,8 +194,14 @@ def test_two_workers_storing_the_same_point_at_once_both_succeed(transactional_d
     service = service_create(slug="tesla", name="Tesla")
     at = _refit_point(service.id, "2024-03-04 12:00Z")
     together = threading.Barrier(2, timeout=10)
-    store = snapshots.snapshot_save
+    # Both must miss Redis: neither caches its fit before both have fitted.
+    fitted_together = threading.Barrier(2, timeout=10)
+    store, fit = snapshots.snapshot_save, profiles.fit_service
     results, errors = [], []
+
+    def fit_together(**kwargs):
+        fitted_together.wait()
+        return fit(**kwargs)
 
     def save_together(**kwargs) -> None:
         together.wait()  # both have fitted; both insert now
@@ -212,6 +218,7 @@ def test_two_workers_storing_the_same_point_at_once_both_succeed(transactional_d
     with caplog.at_level(logging.WARNING, logger="analytics.profiles"):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(profiles, "snapshot_save", save_together)
+            patch.setattr(profiles, "fit_service", fit_together)
             threads = [threading.Thread(target=worker) for _ in range(2)]
             for thread in threads:
                 thread.start()
