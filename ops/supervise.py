@@ -68,6 +68,8 @@ def supervisord_conf(
             f"directory={_ini(str(ROOT))}",
             f"autostart={'false' if name in hold else 'true'}",
             "autorestart=true",
+            # Redis starts first and stops last: the others need it to start and to stop cleanly.
+            f"priority={100 if name == 'redis' else 500}",
             "startsecs=3",
             "startretries=5",
             "stopasgroup=true",
