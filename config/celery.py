@@ -1,3 +1,5 @@
+import copy
+import logging
 import os
 
 from celery import Celery, signals
@@ -22,7 +24,17 @@ def _logging(**kwargs) -> None:
     # they log JSON lines through settings.LOGGING like the web.
     from django.conf import settings
 
-    configure(settings.LOGGING)
+    config = copy.deepcopy(settings.LOGGING)
+    # The more verbose of LOG_LEVEL and the command's --loglevel (Celery's default is WARNING).
+    wanted = kwargs.get("loglevel") or (kwargs.get("options") or {}).get("loglevel")
+    if wanted:
+        config["root"]["level"] = min(_level(config["root"]["level"]), _level(wanted))
+    configure(config)
+
+
+def _level(value: int | str) -> int:
+    number = value if isinstance(value, int) else logging.getLevelName(str(value).upper())
+    return number if isinstance(number, int) else logging.INFO
 
 
 @signals.before_task_publish.connect
