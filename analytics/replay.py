@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 from django.db import transaction
+from django.utils import timezone
 
 from .core.detection import TREMOR_CONFIG, DetectorConfig
 from .core.lifecycle import incidents_over
@@ -19,7 +20,7 @@ from .core.refit import frame_start, refit_offset
 from .core.scoring import Scored, score_frame
 from .core.slices import slice_matrix
 from .incidents import lifecycle_config, save_state
-from .models import Incident
+from .models import Incident, ServiceStatus
 from .selectors import first_report_at, slice_rows
 
 
@@ -71,3 +72,25 @@ def replay_service(
         last_minute=scored.index[last].to_pydatetime() if last >= 0 else None,
         last_level=int(scored.level[last].max()) if last >= 0 and scored.keys else 0,
     )
+
+
+# A replay whose last minute is this close to now reached the present: the live tick takes over from it.
+PRESENT = timedelta(minutes=5)
+
+
+def status_after_replay(*, service_id: int, result: ReplayResult, now: datetime | None = None) -> bool:
+    """Leave the service's current status as the tick would have: the replay's last verdict and its
+    ongoing incident. Only when the replay reached the present, and never behind a live tick's."""
+    now = now or timezone.now()
+    if result.last_minute is None or result.last_minute < now - PRESENT:
+        return False
+    ongoing = [i for i in result.incidents if i.status == Incident.Status.ONGOING]
+    with transaction.atomic():
+        status, _ = ServiceStatus.objects.select_for_update().get_or_create(service_id=service_id)
+        if status.evaluated_at is not None and status.evaluated_at > result.last_minute:
+            return False
+        status.level = result.last_level
+        status.evaluated_at = result.last_minute
+        status.incident = ongoing[-1] if ongoing else None
+        status.save()
+    return True

@@ -1,6 +1,9 @@
+import time
+
 from celery import shared_task
 from django.conf import settings
 
+from common import heartbeat
 from reports.models import Service
 
 from . import bucketing, tick
@@ -26,4 +29,7 @@ def detect_tick() -> int:
 def detect_batch(service_ids: list[int]) -> int:
     # Each service's minutes are claimed under a row lock (ServiceStatus), so a
     # redelivered or duplicate batch evaluates nothing twice.
-    return tick.run_tick(service_ids=service_ids)
+    started = time.monotonic()
+    evaluated = tick.run_tick(service_ids=service_ids)
+    heartbeat.stamp("tick", seconds=time.monotonic() - started, services=len(service_ids))
+    return evaluated

@@ -29,6 +29,7 @@ from analytics.core.detection import detect_series  # noqa: E402
 from research.config import NAB_CONFIG  # noqa: E402
 from research.nab import (  # noqa: E402
     count_prominence,
+    default_nab_dir,
     detection_to_flags,
     evidence_likelihood,
     load_series,
@@ -52,7 +53,7 @@ def fmt(scores: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
-    nab_dir = argv[1] if len(argv) > 1 else "/work/shared/nab"
+    nab_dir = argv[1] if len(argv) > 1 else str(default_nab_dir())
     data_dir = os.path.join(nab_dir, "data", "realTweets")
     windows = load_windows(os.path.join(nab_dir, "labels", "windows.json"))
     t0 = time.perf_counter()

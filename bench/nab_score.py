@@ -1,7 +1,7 @@
 """Print NAB figures of the Tremor detector on the realTweets subset.
 
 Usage (from the repo root):  python bench/nab_score.py [NAB_DIR]
-NAB_DIR defaults to /work/shared/nab (expects data/realTweets/*.csv and
+NAB_DIR defaults to $NAB_DIR, else ../shared/nab beside the repository (expects data/realTweets/*.csv and
 labels/windows.json). Uses research.config.NAB_CONFIG, unmodified.
 """
 
@@ -16,11 +16,11 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)  # run as a plain script, no install needed
 
 from research.config import NAB_CONFIG  # noqa: E402
-from research.nab import PROFILES, evaluate  # noqa: E402
+from research.nab import PROFILES, default_nab_dir, evaluate  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
-    nab_dir = argv[1] if len(argv) > 1 else "/work/shared/nab"
+    nab_dir = argv[1] if len(argv) > 1 else str(default_nab_dir())
     data_dir = os.path.join(nab_dir, "data", "realTweets")
     windows = os.path.join(nab_dir, "labels", "windows.json")
     t0 = time.perf_counter()

@@ -4,6 +4,9 @@ import sys
 from django.conf import settings
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.utils.html import escape
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views import defaults
 
 log = logging.getLogger(__name__)
@@ -40,9 +43,12 @@ def _unavailable(request) -> HttpResponse:
             {"detail": "Storage is temporarily unavailable; nothing was stored. Retry shortly."}, status=503
         )
     else:
+        title, heading = _("Tremor: try again shortly"), _("Tremor is briefly unavailable")
+        text = _("Nothing was stored. Please try again in a few seconds.")
+        language = escape(get_language() or "en")
         response = HttpResponse(
-            "<!doctype html><title>Tremor: try again shortly</title>"
-            "<h1>Tremor is briefly unavailable</h1><p>Nothing was stored. Please try again in a few seconds.</p>",
+            f'<!doctype html><html lang="{language}"><title>{escape(title)}</title>'
+            f"<h1>{escape(heading)}</h1><p>{escape(text)}</p>",
             status=503,
         )
     response["Retry-After"] = RETRY_AFTER_DB_DOWN

@@ -1,12 +1,15 @@
 """Tremor settings, read from the environment (see README, "Settings")."""
 
 import importlib.util
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
+
+from common.logging import logging_config
 
 from .env import env_bool, env_float, env_int, env_list, env_str
 
@@ -46,6 +49,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /health/, /health/ready/ and /metrics, before host checks and HTTPS redirects (ops.middleware).
+    "ops.middleware.OpsEndpointsMiddleware",
+    "common.logging.RequestIdMiddleware",
+    "common.metrics.RequestMetricsMiddleware",
     "common.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -259,9 +266,20 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": crontab()},
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# Beat's state file: var/ by default; the image sets a path its non-root user may write.
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("TREMOR_BEAT_SCHEDULE", str(VAR_DIR / "celerybeat-schedule"))
+CELERY_WORKER_CONCURRENCY = env_int("TREMOR_WORKER_CONCURRENCY", 2)
+
+# Celery's workers and beat log through this too (config/celery.py), gunicorn through config/gunicorn.py.
+# One JSON object a line (time, level, logger, message, request_id, role): common/logging.py.
+LOGGING_CONFIG = "common.logging.configure"
+LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO"), fmt=env_str("TREMOR_LOG_FORMAT", "json"))
+
+# --- Operations (ops/) ----------------------------------------------------------------
+# /metrics answers a bearer token, or these addresses (the scraper's, not through a proxy).
+TREMOR_METRICS_TOKEN = env_str("TREMOR_METRICS_TOKEN", "")
+TREMOR_METRICS_ALLOW = env_list("TREMOR_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
+try:
+    [ipaddress.ip_network(net, strict=False) for net in TREMOR_METRICS_ALLOW]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TREMOR_METRICS_ALLOW: {exc}") from None

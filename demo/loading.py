@@ -4,8 +4,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from analytics.bucketing import bucket_range
-from analytics.models import ServiceStatus
-from analytics.replay import replay_service
+from analytics.replay import replay_service, status_after_replay
 from reports.imports import import_rows
 from reports.models import Service
 from reports.services import service_create
@@ -34,8 +33,6 @@ def load_demo(*, now: datetime, reset: bool = False, progress: Callable[[str], N
     # the tick takes over from the last minute.
     service_id = Service.objects.get(slug=SERVICE).id
     replayed = replay_service(service_id=service_id, start=now - timedelta(days=2), end=now)
-    ServiceStatus.objects.update_or_create(
-        service_id=service_id, defaults={"evaluated_at": replayed.last_minute, "level": replayed.last_level}
-    )
+    status_after_replay(service_id=service_id, result=replayed, now=now)
     progress(f"demo: detection replayed over the last two days: {len(replayed.incidents)} incident(s)")
     return result.rows

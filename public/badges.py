@@ -10,6 +10,7 @@ from html import escape
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -23,10 +24,10 @@ from reports.models import Service
 MAX_AGE = 60
 # Label, colour: the three detector levels and "no verdict yet".
 LOOK = {
-    Level.NORMAL: ("no problems", "#2e7d32"),
-    Level.POSSIBLE: ("possible problems", "#e37400"),
-    Level.PROBLEMS: ("problems", "#c62828"),
-    None: ("unknown", "#6b6b6b"),
+    Level.NORMAL: (_("no problems"), "#2e7d32"),
+    Level.POSSIBLE: (_("possible problems"), "#e37400"),
+    Level.PROBLEMS: (_("problems"), "#c62828"),
+    None: (_("unknown"), "#6b6b6b"),
 }
 
 
@@ -55,7 +56,7 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
     service = get_object_or_404(Service, slug=slug, active=True)
     status = status_of(service)
     message, colour = LOOK[Level(status.level) if status else None]
-    svg = badge_svg(label=service.name, message=message, colour=colour)
+    svg = badge_svg(label=service.name, message=str(message), colour=colour)
     etag = '"' + hashlib.sha256(svg.encode()).hexdigest()[:32] + '"'
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["ETag"] = etag

@@ -8,6 +8,8 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from analytics.models import Incident, Level
 from reports.models import Service
@@ -15,19 +17,28 @@ from reports.models import Service
 FEED_LENGTH = 50
 
 
+def _state(incident: Incident) -> str:
+    if incident.status == Incident.Status.RESOLVED:
+        return _("resolved")
+    return _("problems") if incident.level == Level.PROBLEMS else _("possible problems")
+
+
 def incident_title(incident: Incident) -> str:
     where = ", ".join((incident.scope or {}).get("regions") or []) if incident.is_regional else ""
-    state = "resolved" if incident.status == Incident.Status.RESOLVED else Level(incident.level).label
-    return f"{incident.service.name}: {state}" + (f" ({where})" if where else "")
+    title = _("%(service)s: %(state)s") % {"service": incident.service.name, "state": _state(incident)}
+    return title + (f" ({where})" if where else "")
 
 
 def incident_summary(incident: Incident) -> str:
     scope = incident.scope or {}
-    parts = [f"Started {incident.started_at:%Y-%m-%d %H:%M} UTC"]
+    parts = [_("Started %(time)s UTC") % {"time": f"{incident.started_at:%Y-%m-%d %H:%M}"}]
     if incident.ended_at:
-        parts.append(f"ended {incident.ended_at:%Y-%m-%d %H:%M} UTC")
-    parts.append(f"peak {incident.peak_reports_per_minute:.0f} reports/min (normal {incident.baseline_at_peak:.1f})")
-    for key, label in (("codes", "errors"), ("features", "features"), ("regions", "regions")):
+        parts.append(_("ended %(time)s UTC") % {"time": f"{incident.ended_at:%Y-%m-%d %H:%M}"})
+    parts.append(
+        _("peak %(peak)s reports/min (normal %(normal)s)")
+        % {"peak": f"{incident.peak_reports_per_minute:.0f}", "normal": f"{incident.baseline_at_peak:.1f}"}
+    )
+    for key, label in (("codes", _("errors")), ("features", _("features")), ("regions", _("regions"))):
         if scope.get(key):
             parts.append(f"{label}: {', '.join(map(str, scope[key][:5]))}")
     return "; ".join(parts) + "."
@@ -35,8 +46,8 @@ def incident_summary(incident: Incident) -> str:
 
 class IncidentFeed(Feed):
     feed_type = Atom1Feed
-    title = "Tremor incidents"
-    subtitle = "Outages detected from crowd reports, newest first."
+    title = gettext_lazy("Tremor incidents")
+    subtitle = gettext_lazy("Outages detected from crowd reports, newest first.")
     author_name = "Tremor"
 
     def link(self) -> str:
@@ -80,7 +91,7 @@ class ServiceIncidentFeed(IncidentFeed):
         return get_object_or_404(Service, slug=slug, active=True)
 
     def title(self, service: Service) -> str:
-        return f"Tremor: {service.name} incidents"
+        return _("Tremor: %(service)s incidents") % {"service": service.name}
 
     def link(self, service: Service) -> str:
         return reverse("service", args=[service.slug])

@@ -9,6 +9,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from common.metrics import report_outcome
+
 from .catalog import catalog
 from .dedupe import claim_first_report, release_claim
 from .models import Feature, Report, Service
@@ -107,12 +109,14 @@ def report_submit(*, item: ReportInput, source: str, fingerprint: str, claimed: 
     if claimed is None:
         claimed = claim_first_report(service_id=item.service_id, fingerprint=fingerprint, now=now)
     if not claimed:
+        report_outcome(source=source, outcome="duplicate")
         return SubmitResult(report=report, counted=False)
     try:
         _insert_one(report)
     except BaseException:
         release_claim(service_id=item.service_id, fingerprint=fingerprint)
         raise
+    report_outcome(source=source, outcome="accepted")
     return SubmitResult(report=report, counted=True)
 
 
@@ -120,7 +124,9 @@ def reports_bulk_create(*, items: Sequence[ReportInput], source: str, now: datet
     """Store a validated batch in one INSERT (partners and imports: no dedupe)."""
     now = now or timezone.now()
     rows = [_report(item, source=source, now=now) for item in items]
-    return Report.objects.bulk_create(rows, batch_size=1000)
+    created = Report.objects.bulk_create(rows, batch_size=1000)
+    report_outcome(source=source, outcome="accepted", count=len(created))
+    return created
 
 
 # Column arrays unnested in one statement: building 1,000 model instances and
@@ -170,4 +176,6 @@ def reports_bulk_insert(*, items: Sequence[ReportInput], source: str, now: datet
     ]
     with connection.cursor() as cursor:
         cursor.execute(_UNNEST_INSERT.format(table=Report._meta.db_table), [_array_literal(c) for c in columns])
-        return sorted(row[0] for row in cursor.fetchall())
+        ids = sorted(row[0] for row in cursor.fetchall())
+    report_outcome(source=source, outcome="accepted", count=len(ids))
+    return ids

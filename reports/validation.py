@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from .catalog import ServiceEntry, catalog
 from .codes import is_valid_code
@@ -39,46 +40,46 @@ def _text(raw: dict, name: str, errors: dict, *, required: bool = True) -> str:
     value = raw.get(name)
     if value is None or value == "":
         if required:
-            errors[name] = "This field is required."
+            errors[name] = _("This field is required.")
         return ""
     if name == "code" and isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # `"code": 503` is what a script would naturally send
     if not isinstance(value, str):
-        errors[name] = "Must be a string."
+        errors[name] = _("Must be a string.")
         return ""
     if "\x00" in value:
-        errors[name] = "Must not contain NUL characters."
+        errors[name] = _("Must not contain NUL characters.")
         return ""
     if not value.isascii():
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates ("\ud800" in JSON): no database can store them
-            errors[name] = "Must be valid Unicode text."
+            errors[name] = _("Must be valid Unicode text.")
             return ""
     if _CONTROL.search(value):
-        errors[name] = "Must not contain control characters."
+        errors[name] = _("Must not contain control characters.")
         return ""
     return value.strip()
 
 
 def parse_observed_at(value: object, *, now: datetime, errors: dict, field: str = "observed_at") -> datetime | None:
     if not isinstance(value, str):
-        errors[field] = "Must be an ISO 8601 date-time string."
+        errors[field] = _("Must be an ISO 8601 date-time string.")
         return None
     try:
         parsed = parse_datetime(value)
     except ValueError:
         parsed = None
     if parsed is None:
-        errors[field] = "Must be an ISO 8601 date-time, e.g. 2023-02-14T09:00:00Z."
+        errors[field] = _("Must be an ISO 8601 date-time, e.g. 2023-02-14T09:00:00Z.")
         return None
     if parsed.tzinfo is None:
-        errors[field] = "Must carry a time zone (Z or +hh:mm)."
+        errors[field] = _("Must carry a time zone (Z or +hh:mm).")
         return None
     if parsed > now + MAX_FUTURE:
-        errors[field] = "Must not be more than 1 minute in the future."
+        errors[field] = _("Must not be more than 1 minute in the future.")
     elif parsed < now - MAX_AGE:
-        errors[field] = "Must not be older than 7 days."
+        errors[field] = _("Must not be older than 7 days.")
     return parsed
 
 
@@ -91,14 +92,14 @@ def validate_report(
 ) -> tuple[ReportInput | None, dict[str, str]]:
     """Check one report; returns (input, {}) or (None, {field: message})."""
     if not isinstance(raw, dict):
-        return None, {"non_field_errors": "Each report must be a JSON object."}
+        return None, {"non_field_errors": _("Each report must be a JSON object.")}
     errors: dict[str, str] = {}
     if service is None:
         slug = _text(raw, "service", errors)
         if slug:
             service = catalog.service(slug)
             if service is None or not service.active:
-                errors["service"] = f"Unknown service {slug!r}."
+                errors["service"] = _("Unknown service %(service)s.") % {"service": repr(slug)}
     feature = _text(raw, "feature", errors)
     code = _text(raw, "code", errors)
     country = _text(raw, "country", errors).upper()
@@ -108,13 +109,17 @@ def validate_report(
     if feature and service is not None:
         feature_id = service.features.get(feature)
         if feature_id is None and feature != Feature.OTHER:
-            errors["feature"] = f"{feature!r} is not a feature of {service.slug!r}."
+            errors["feature"] = _("%(feature)s is not a feature of %(service)s.") % {
+                "feature": repr(feature), "service": repr(service.slug)
+            }
     if code and not is_valid_code(code):
-        errors["code"] = "Must be 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit (or 'none')."
+        errors["code"] = _(
+            "Must be 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit (or 'none')."
+        )
     if country and not is_country(country):
-        errors["country"] = f"{country!r} is not an ISO 3166-1 alpha-2 country code."
+        errors["country"] = _("%(country)s is not an ISO 3166-1 alpha-2 country code.") % {"country": repr(country)}
     if len(comment) > MAX_COMMENT:
-        errors["comment"] = f"At most {MAX_COMMENT} characters (got {len(comment)})."
+        errors["comment"] = _("At most %(max)s characters (got %(n)s).") % {"max": MAX_COMMENT, "n": len(comment)}
 
     observed_at = None
     if allow_observed_at and raw.get("observed_at") is not None:

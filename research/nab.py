@@ -3,7 +3,7 @@
 Pure Python/numpy/pandas: no Django imports, so the benchmark runs anywhere.
 
 The scorer re-implements NAB's sweeper for a *binary* detector (a list of
-flag timestamps) as described in /work/shared/nab/README.md:
+flag timestamps) as described in ../shared/nab/README.md (beside the repository):
 
 * rows before the probationary period (first 15% of the file, at most 750
   rows) are ignored entirely;
@@ -21,6 +21,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,14 @@ from analytics.core.detection import detect_series, rows_in
 
 from .config import NAB_CONFIG, NabConfig
 from .likelihood import anomaly_likelihood, prominence, refractory_flags
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def default_nab_dir() -> Path:
+    """NAB_DIR if set, else ../shared/nab beside the repository (as CI and the dev machines lay it out)."""
+    return Path(os.environ.get("NAB_DIR") or REPOSITORY.parent / "shared" / "nab")
+
 
 PROFILES: dict[str, tuple[float, float, float]] = {
     # name: (tp, fp, fn)

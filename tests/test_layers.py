@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "research", "demo", "public", "webhooks", "analytics", "reports", "common")
+PACKAGES = ("config", "ops", "research", "demo", "public", "webhooks", "analytics", "reports", "common")
 LINT = Path(sys.executable).with_name("lint-imports")
 
 

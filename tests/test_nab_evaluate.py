@@ -12,23 +12,19 @@ import io
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from research.nab import PROFILES, load_series, load_windows, normalised_scores, score_all_profiles
+from tests.support.nab import ANCHORS, DATA, WINDOWS, require_nab
 
-# In CI the data sits next to the repository (../shared/nab), as on the dev box.
-NAB = Path(__file__).resolve().parents[2] / "shared" / "nab"
-DATA = NAB / "data" / "realTweets"
-WINDOWS = NAB / "labels" / "windows.json"
-ANCHORS = NAB / "anchors" / "twitterADVec.flags.json"
 
-pytestmark = pytest.mark.skipif(
-    not (DATA.is_dir() and WINDOWS.is_file()), reason=f"NAB data not found at {NAB} (expected ../shared/nab)"
-)
+@pytest.fixture(autouse=True, scope="module")
+def _nab_data():
+    # In CI the data sits next to the repository (../shared/nab): missing there is a failure, not a skip.
+    require_nab(DATA, WINDOWS)
 
 ROW = re.compile(r"^(\S+\.csv)\s+(\d+)\s+(\d+)\s+(\d+)\s+(-?\d+\.\d{3})\s+(-?\d+\.\d{3})\s+(-?\d+\.\d{3})$")
 NORM = re.compile(r"^\s+(\w+): (-?\d+\.\d{2})$")

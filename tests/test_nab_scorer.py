@@ -22,9 +22,7 @@ from research.nab import (
     score_all_profiles,
     score_flags,
 )
-
-NAB_DIR = os.environ.get("NAB_DIR", "/work/shared/nab")
-DATA = os.path.join(NAB_DIR, "data", "realTweets")
+from tests.support.nab import ANCHORS, DATA, WINDOWS, require_nab
 
 
 def S(x: float) -> float:
@@ -97,10 +95,10 @@ def test_levels_to_flags_rearms_only_after_quiet_period():
     assert levels_to_flags(lv, 5.0, flag_level=2, rearm_minutes=15).tolist() == [1, 8]
 
 
-@pytest.mark.skipif(not os.path.isdir(DATA), reason="NAB data not available")
 def test_twitter_advec_anchor_reproduced_exactly():
-    windows = load_windows(os.path.join(NAB_DIR, "labels", "windows.json"))
-    with open(os.path.join(NAB_DIR, "anchors", "twitterADVec.flags.json")) as fh:
+    require_nab(DATA, WINDOWS, ANCHORS)
+    windows = load_windows(str(WINDOWS))
+    with open(ANCHORS) as fh:
         flags = json.load(fh)
     results = {}
     for name, fl in flags.items():

@@ -7,6 +7,8 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from common.metrics import report_outcome
+
 log = logging.getLogger(__name__)
 
 # DRF's sliding window (drop stamps older than the window, refuse when full, else
@@ -60,6 +62,7 @@ class ReportSubmitThrottle(SimpleRateThrottle):
     """Per-client limit on single-report intake (TREMOR_REPORT_THROTTLE)."""
 
     scope = "report_submit"
+    source = "api"  # the metrics' label (common.metrics)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
@@ -84,6 +87,8 @@ class ReportSubmitThrottle(SimpleRateThrottle):
             )
             # What DRF's wait() reads for Retry-After: the window's stamps, oldest last.
             self.history = [] if allowed else [oldest] * count
+            if not allowed:
+                report_outcome(source=self.source, outcome="throttled")
             return allowed, (claimed if allowed and claim is not None else None)
         except Exception as exc:
             log.warning("throttle: Redis unavailable (%s), not throttling", exc)
@@ -98,6 +103,7 @@ class ReportFormThrottle(ReportSubmitThrottle):
     """
 
     scope = "report_form"
+    source = "web"
 
 
 class _TokenKeyedThrottle(SimpleRateThrottle):

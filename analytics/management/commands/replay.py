@@ -6,7 +6,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.bucketing import bucket_range
-from analytics.replay import replay_service
+from analytics.models import Level
+from analytics.replay import replay_service, status_after_replay
 from analytics.serializers import IncidentSerializer
 from reports.imports import ImportFailed, import_csv
 from reports.models import Service
@@ -46,6 +47,9 @@ class Command(BaseCommand):
             say(f"{service.slug}:")
             replayed = replay_service(service_id=service.id, start=result.start, end=result.end, progress=say)
             incidents.extend(replayed.incidents)
+            if status_after_replay(service_id=service.id, result=replayed):
+                level = Level(replayed.last_level).label
+                say(f"  reached the present: status {level} at {replayed.last_minute:%H:%M} UTC, the tick goes on")
         data = {"incidents": IncidentSerializer(sorted(incidents, key=lambda i: i.started_at), many=True).data}
         if output:
             output.write_text(json.dumps(data, indent=2, default=str))

@@ -1,0 +1,1 @@
+"""Operating Tremor: health and readiness probes, Prometheus metrics, the process supervisor."""
