@@ -5,6 +5,8 @@ django-filter skips a parameter sent empty (`?start=`) or unreadable
 Here either is a 400 naming it.
 """
 
+from datetime import UTC, datetime
+
 from django import forms
 from django_filters import FilterSet
 from django_filters.rest_framework import DjangoFilterBackend
@@ -22,6 +24,13 @@ class _NoEmptyValuesForm(forms.Form):
             elif values and all(value == "" for value in values) and type(field) is not forms.CharField:
                 # An empty string is a string (no filter), but no date-time, choice or number.
                 self.add_error(name, "Must not be empty: leave the parameter out instead.")
+        for name, value in list(cleaned.items()):
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                # In UTC: PostgreSQL cannot take an offset beyond ±15:59, which ISO 8601 allows.
+                try:
+                    cleaned[name] = value.astimezone(UTC)
+                except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+                    self.add_error(name, "Out of the supported range of dates.")
         return cleaned
 
 
