@@ -170,3 +170,12 @@ def rebucket_service(*, service_id: int) -> int:
         if first is None:
             return 0
         return _bucket(start=floor_minute(first.observed_at), end=timezone.now() + MINUTE, service_ids={service_id})
+
+
+def rebucket_span(*, service_id: int, first: datetime, last: datetime) -> int:
+    """Recompute one service's buckets over [first, last]'s minutes (after some of its reports were deleted)."""
+    start, end = floor_minute(first), floor_minute(last) + MINUTE
+    with transaction.atomic():
+        # A minute whose reports are all gone has no row to upsert: delete, then count again.
+        Bucket.objects.filter(service_id=service_id, minute__gte=start, minute__lt=end).delete()
+        return _bucket(start=start, end=end, service_ids={service_id})

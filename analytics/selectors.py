@@ -116,6 +116,13 @@ class EpochBucket(Func):
 
 def rolled_timeseries(*, service_id: int, start: datetime, end: datetime, interval: str) -> pd.Series:
     """Like `timeseries`, with the buckets summed per interval by the database (charts over days)."""
+    return rolled_timeseries_by_service(service_ids=[service_id], start=start, end=end, interval=interval)[service_id]
+
+
+def rolled_timeseries_by_service(
+    *, service_ids: Sequence[int], start: datetime, end: datetime, interval: str
+) -> dict[int, pd.Series]:
+    """`rolled_timeseries` of several services in a constant number of queries (the home page's sparklines)."""
     seconds = int(pd.Timedelta(INTERVALS[interval]).total_seconds())
     split = min(max(bucketed_until() or start, start), end)
     if connection.vendor == "sqlite" and seconds == 3600:
@@ -127,23 +134,32 @@ def rolled_timeseries(*, service_id: int, start: datetime, end: datetime, interv
             EpochBucket("minute", seconds=seconds),
             lambda keys: pd.to_datetime([k * seconds for k in keys], unit="s", utc=True),
         )
+    ids = list(service_ids)
     rolled = (
-        Bucket.objects.filter(service_id=service_id, minute__gte=start, minute__lt=split)
+        Bucket.objects.filter(service_id__in=ids, minute__gte=start, minute__lt=split)
         .annotate(slot=slot)
-        .values_list("slot")
+        .values_list("service_id", "slot")
         .annotate(n=Sum("total"))
         .order_by()
     )
-    slots = list(rolled)
-    counts = pd.Series([n for _, n in slots], index=pd.DatetimeIndex(to_time([key for key, _ in slots])), dtype="int64")
+    rows: dict[int, list] = {service_id: [] for service_id in ids}
+    for service_id, key, n in rolled:
+        rows[service_id].append((key, n))
     # Minutes not bucketed yet (the last minute or two) come from the raw table, as everywhere.
-    tail = report_counts(start=split, end=end, group_by=["minute"], service_id=service_id)
-    if not tail.empty:
-        extra = pd.Series(
-            tail["n"].to_numpy(dtype="int64"), index=pd.DatetimeIndex(pd.to_datetime(tail["minute"], utc=True))
+    tail = report_counts(start=split, end=end, group_by=["service_id", "minute"], service_ids=ids)
+    out = {}
+    for service_id, slots in rows.items():
+        counts = pd.Series(
+            [n for _, n in slots], index=pd.DatetimeIndex(to_time([key for key, _ in slots])), dtype="int64"
         )
-        counts = pd.concat([counts, extra]) if not counts.empty else extra
-    return zero_filled(counts, start=start, end=end, interval=interval)
+        mine = tail[tail["service_id"] == service_id] if not tail.empty else tail
+        if not mine.empty:
+            extra = pd.Series(
+                mine["n"].to_numpy(dtype="int64"), index=pd.DatetimeIndex(pd.to_datetime(mine["minute"], utc=True))
+            )
+            counts = pd.concat([counts, extra]) if not counts.empty else extra
+        out[service_id] = zero_filled(counts, start=start, end=end, interval=interval)
+    return out
 
 
 def breakdown(*, service_id: int, start: datetime, end: datetime, dimension: str) -> list[dict]:

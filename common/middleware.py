@@ -84,6 +84,9 @@ def server_error(request) -> HttpResponse:
     exc = sys.exc_info()[1]
     if isinstance(exc, (OperationalError, InterfaceError)):
         return _unavailable(request)
+    if request.path_info.startswith("/api/"):
+        # The API's clients parse JSON: never an HTML page, and never the traceback.
+        return JsonResponse({"detail": "Internal server error."}, status=500)
     return defaults.server_error(request)
 
 

@@ -19,9 +19,14 @@ VAR_DIR = BASE_DIR / "var"
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("TREMOR_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # Development and tests: a throwaway key. Fingerprints (HMAC with this key)
+    if not DEBUG:
+        # A key drawn per process would differ between gunicorn workers: dedupe would work
+        # per worker, and sessions and signed messages would fail on the other workers.
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off"
+            " (./tremor up keeps one in var/secret_key; DEBUG=1 for development)"
+        )
+    # Development: a throwaway key. Fingerprints (HMAC with this key)
     # then change at every restart, which only shortens the dedupe memory.
     SECRET_KEY = "dev-" + get_random_secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -186,7 +191,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["common.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["common.api.filters.StrictFilterBackend"],
     "EXCEPTION_HANDLER": "common.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "report_submit": env_str("TREMOR_REPORT_THROTTLE", "10/min"),
@@ -220,6 +225,12 @@ SPECTACULAR_SETTINGS = {
 
 # --- Tremor ---------------------------------------------------------------------
 TREMOR_DEDUPE_WINDOW_SECONDS = env_int("TREMOR_DEDUPE_WINDOW_SECONDS", 15 * 60)
+# Counted reports per network (an IPv4 address, an IPv6 /64) per service and dedupe window,
+# whatever its User-Agents or addresses inside the /64. 5: a household's people and devices
+# all fit; a carrier NAT's subscribers do not, but an outage is seen as excess over the
+# baseline across many networks (the baseline is learnt from the same capped counts), so
+# capping one address costs little signal and bounds what one client can add: 20 an hour.
+TREMOR_DEDUPE_PER_NETWORK = env_int("TREMOR_DEDUPE_PER_NETWORK", 5)
 TREMOR_BULK_MAX_ITEMS = 1000
 TREMOR_MAX_BODY_BYTES = 64 * 1024
 # 1,000 reports of ~120 bytes do not fit in 64 KiB: bulk intake gets its own cap.

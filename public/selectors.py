@@ -62,6 +62,12 @@ def series(*, service_id: int, win: Window) -> pd.Series:
     return counts.rolled_timeseries(service_id=service_id, start=win.start, end=win.end, interval=win.interval)
 
 
+def series_by_service(*, service_ids: list[int], win: Window) -> dict[int, pd.Series]:
+    return counts.rolled_timeseries_by_service(
+        service_ids=service_ids, start=win.start, end=win.end, interval=win.interval
+    )
+
+
 def band(*, service_id: int, win: Window) -> pd.DataFrame | None:
     """The normal band (`expected`, `upper`) per bucket from the detector's baseline."""
     return baseline_band(service_id=service_id, start=win.start, end=win.end, interval=win.interval)

@@ -18,8 +18,13 @@ class ReportForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment (optional)"), required=False, max_length=280, widget=forms.Textarea(attrs={"rows": 3})
     )
-    # Honeypot: hidden from people by CSS, filled in by naive bots.
-    website = forms.CharField(required=False, label="Leave this field empty")
+    # Honeypot: hidden from people by CSS, filled in by naive bots. Out of the tab order and
+    # closed to autofill, so a person's browser never fills it in for them.
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args, service: ServiceEntry, features: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)

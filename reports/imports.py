@@ -1,6 +1,7 @@
 """CSV import of reports (`observed_at,service,country,code,feature`): all or nothing."""
 
 import csv
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -9,12 +10,14 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import slugify
 
 from .catalog import catalog
 from .models import Feature, Report, Service
 from .services import reports_bulk_create, service_create
 from .validation import ReportInput, validate_report
 
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # Django's validate_slug and <slug:> URL converter
 COLUMNS = ("observed_at", "service", "country", "code", "feature")
 BATCH = 5000
 
@@ -45,12 +48,31 @@ def _read(path: Path) -> list[dict]:
         return list(reader)
 
 
+def _slug_problem(value: str) -> str | None:
+    # Slugs end up in URLs (/status/<slug>/): one that no URL pattern matches breaks every page listing it.
+    if len(value) > 64 or not _SLUG.fullmatch(value):
+        example = slugify(value)[:64]
+        return f"{value!r} is not a valid slug (at most 64 ASCII letters, digits, '-' or '_'), e.g. {example!r}"
+    return None
+
+
 def _create_missing(rows: list[dict]) -> None:
     """With --create-services: unknown services and features come into being (slug = name)."""
     wanted: dict[str, set[str]] = {}
-    for row in rows:
-        if row.get("service"):
-            wanted.setdefault(row["service"], set()).add(row.get("feature") or "")
+    errors: list[str] = []
+    for number, row in enumerate(rows, start=2):
+        service, feature = (row.get("service") or "").strip(), (row.get("feature") or "").strip()
+        problems = [
+            f"{name}: {p}" for name, v in (("service", service), ("feature", feature)) if v and (p := _slug_problem(v))
+        ]
+        if problems:
+            errors.append(f"line {number}: " + "; ".join(problems))
+            if len(errors) >= 50:
+                break
+        elif service:
+            wanted.setdefault(service, set()).add(feature)
+    if errors:
+        raise ImportFailed(errors)  # before anything is created: all or nothing
     for slug, features in wanted.items():
         service = Service.objects.filter(slug=slug).first()
         if service is None:

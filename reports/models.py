@@ -1,4 +1,22 @@
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Max, Min
+
+from .signals import reports_deleted
+
+# What DRF's throttles parse ("600/min"): a positive count, then a period that starts with s, m, h or d.
+RATE_RE = re.compile(r"[1-9][0-9]{0,6}/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def validate_rate(value: str) -> None:
+    if value and not RATE_RE.fullmatch(value):
+        raise ValidationError(
+            "%(value)r is not a rate: a number of requests per s, min, hour or day, e.g. 600/min.",
+            params={"value": value},
+            code="invalid_rate",
+        )
 
 
 class Service(models.Model):
@@ -32,6 +50,23 @@ class Feature(models.Model):
         return f"{self.service.slug}/{self.slug}"
 
 
+class ReportQuerySet(models.QuerySet):
+    def delete(self):
+        # Buckets are derived counts with no FK to their reports: without this, deleted
+        # spam would stay in the charts and in detection until `rebuild_buckets` ran.
+        spans = {
+            row["service_id"]: (row["first"], row["last"])
+            for row in self.order_by().values("service_id").annotate(first=Min("observed_at"), last=Max("observed_at"))
+        }
+        result = super().delete()
+        if spans:
+            reports_deleted.send(sender=Report, spans=spans)
+        return result
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
 class Report(models.Model):
     class Source(models.TextChoices):
         WEB = "web"
@@ -53,6 +88,8 @@ class Report(models.Model):
     # HMAC of client address + user agent; the raw address is never stored.
     fingerprint = models.CharField(max_length=64, blank=True)
 
+    objects = ReportQuerySet.as_manager()
+
     class Meta:
         indexes = [
             # Bucketing: "which reports arrived since the last run".
@@ -64,6 +101,10 @@ class Report(models.Model):
     def __str__(self) -> str:
         return f"{self.service_id} {self.code} {self.country} @ {self.observed_at:%Y-%m-%d %H:%M}"
 
+    def delete(self, using=None, keep_parents=False):
+        # Through the queryset, so a single delete (the admin's delete page) rebuckets too.
+        return type(self).objects.using(using or self._state.db).filter(pk=self.pk).delete()
+
 
 class ApiToken(models.Model):
     """A partner's API key; only its sha256 is stored (see reports.tokens)."""
@@ -74,8 +115,8 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     # Per-token overrides of the default throttle rates ("600/min"); blank = default.
-    read_rate = models.CharField(max_length=32, blank=True)
-    bulk_rate = models.CharField(max_length=32, blank=True)
+    read_rate = models.CharField(max_length=32, blank=True, validators=[validate_rate])
+    bulk_rate = models.CharField(max_length=32, blank=True, validators=[validate_rate])
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -89,3 +130,21 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class IdempotencyKey(models.Model):
+    """A bulk call's `Idempotency-Key` and its first answer: a retry within 24 h gets that answer, stores nothing."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # sha256 of the parsed body: the same key with another batch is a client bug, answered 422.
+    body_sha256 = models.CharField(max_length=64)
+    response = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "key"], name="idempotency_key_unique_per_token")]
+        indexes = [models.Index(fields=["token", "created_at"], name="idempotency_token_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.token_id}: {self.key}"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from .models import ApiToken
+from .models import ApiToken, validate_rate
 
 KEY_PREFIX = "trm_"
 # Writing last_used_at on every request would make every read a write.
@@ -30,6 +30,8 @@ def token_create(
     *, user: AbstractBaseUser, name: str, read_rate: str = "", bulk_rate: str = ""
 ) -> tuple[ApiToken, str]:
     """Create a token; returns it with the key, which is never retrievable again."""
+    for rate in (read_rate, bulk_rate):
+        validate_rate(rate)  # a bad rate would fail every call made with the token
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(

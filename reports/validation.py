@@ -38,6 +38,10 @@ class ReportInput:
 
 def _text(raw: dict, name: str, errors: dict, *, required: bool = True) -> str:
     value = raw.get(name)
+    if isinstance(value, str):
+        # Whitespace only (a space, a tab, a no-break space) is as good as missing:
+        # checked here, or it would pass as "present" and match no service.
+        value = value.strip()
     if value is None or value == "":
         if required:
             errors[name] = _("This field is required.")
@@ -124,7 +128,9 @@ def validate_report(
     observed_at = None
     if allow_observed_at and raw.get("observed_at") is not None:
         observed_at = parse_observed_at(raw["observed_at"], now=now, errors=errors)
-    if errors or service is None:
+    if service is None and not errors:
+        errors["service"] = "This field is required."  # never an item without its service
+    if errors:
         return None, errors
     return (
         ReportInput(

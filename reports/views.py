@@ -32,8 +32,8 @@ def report_form(request, slug: str):
             return response
         form = ReportForm(request.POST, service=entry, features=features)
         if form.is_bot():
-            # Look like success to the bot, count nothing.
-            return redirect(reverse("report-thanks", args=[slug]))
+            # Count nothing, and say so: a person whose browser filled the field must not be told it counted.
+            return redirect(reverse("report-thanks", args=[slug]) + "?counted=0")
         if form.is_valid() and form.cleaned_item is not None:
             fingerprint = reporter_fingerprint(
                 address=client_address(request), user_agent=request.META.get("HTTP_USER_AGENT", "")

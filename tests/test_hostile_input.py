@@ -92,6 +92,36 @@ def test_deeply_nested_json_is_refused_not_a_500(api, partner, tesla, body, path
     assert response.status_code == 400, response.content
 
 
+WHITESPACE = [" ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\u3000", " \t\u00a0 ", "\x1c", "\u2028"]
+
+
+@pytest.mark.parametrize("field", ["service", "country", "feature", "code"])
+@pytest.mark.parametrize("value", WHITESPACE, ids=range(len(WHITESPACE)))
+def test_a_whitespace_only_field_is_a_missing_field_not_a_500(api, partner, tesla, field, value):
+    response = _post(api, {**GOOD, field: value})
+    assert response.status_code == 400, response.content
+    assert response.json()[field] == ["This field is required."]
+    bulk = _post(partner, {"reports": [{**GOOD, field: value}]}, BULK)
+    assert bulk.status_code == 400 and field in bulk.json()["items"][0]["errors"]
+    assert Report.objects.count() == 0
+
+
+@pytest.mark.parametrize("depth", [33, 400, 600, 900, 990])
+@pytest.mark.parametrize("path", [URL, BULK])
+def test_json_nested_hundreds_of_levels_is_refused_not_a_500(api, partner, tesla, depth, path):
+    # Deep enough to overflow a recursive walk, shallow enough for the json module to parse.
+    client = partner if path == BULK else api
+    for body in (b"[" * depth + b"]" * depth, b'{"service":' + b"[" * depth + b"]" * depth + b"}"):
+        response = client.generic("POST", path, body, content_type="application/json")
+        assert response.status_code == 400, (depth, response.content)
+        assert "nested" in response.json()["detail"]
+    assert Report.objects.count() == 0
+
+
+def test_json_nested_as_deep_as_a_bulk_batch_is_fine(partner, tesla):
+    assert _post(partner, {"reports": [{**GOOD, "comment": "ok"}]}, BULK).status_code == 201
+
+
 @pytest.mark.parametrize(
     "body",
     [b"", b"null", b"[]", b'"string"', b"1e999999", b"{", b"{}", b'{"reports": {}}', b"NaN"],

@@ -65,3 +65,21 @@ def test_a_missing_column_is_reported(tmp_path, tesla):
 def test_a_missing_file_is_reported(tmp_path, db):
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_reports", str(tmp_path / "nope.csv"))
+
+
+@pytest.mark.parametrize("slug", ["Tesla Inc", "tesla/eu", "tésla", "a" * 65, "tesla.com"])
+def test_create_services_refuses_a_slug_no_url_can_hold(tmp_path, db, client, capsys, slug):
+    path = write(tmp_path, HEADER + f"2023-02-14T09:01:10Z,{slug},FR,503,climate\n")
+    with pytest.raises(CommandError, match="nothing imported"):
+        call_command("import_reports", str(path), "--create-services")
+    assert f"line 2: service: {slug!r} is not a valid slug" in capsys.readouterr().err
+    assert not Service.objects.exists() and not Report.objects.exists()
+    assert client.get("/").status_code == 200
+
+
+def test_create_services_refuses_a_feature_slug_with_spaces(tmp_path, db, capsys):
+    path = write(tmp_path, HEADER + "2023-02-14T09:01:10Z,tesla,FR,503,remote unlock\n")
+    with pytest.raises(CommandError, match="nothing imported"):
+        call_command("import_reports", str(path), "--create-services")
+    assert "feature: 'remote unlock' is not a valid slug" in capsys.readouterr().err
+    assert not Service.objects.exists()

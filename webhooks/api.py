@@ -1,7 +1,7 @@
 """Webhook management for token holders: `/api/v1/webhooks/...` (see docs/api.md)."""
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -21,14 +21,46 @@ from .models import DeliveryAttempt, Subscription
 LEVELS = {Level(v).label: v for v in (Level.POSSIBLE, Level.PROBLEMS)}
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: DRF also takes 0, 1, "yes", "off"..., which the schema does not promise."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class _SlugList(serializers.ManyRelatedField):
+    def to_internal_value(self, data):
+        if not isinstance(data, list):  # DRF iterates any iterable: {} passed as an empty list
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF also turns numbers into text, which the schema does not promise."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class SubscriptionSerializer(serializers.ModelSerializer):
-    services = serializers.SlugRelatedField(
-        slug_field="slug", many=True, required=False, queryset=Service.objects.filter(active=True)
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
+    is_active = StrictBooleanField(required=False, default=True)
+    services = _SlugList(
+        child_relation=serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.filter(active=True)),
+        required=False,
     )
     regions = serializers.ListField(child=serializers.ChoiceField(choices=REGIONS), required=False)
     events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES), required=False)
     min_level = serializers.ChoiceField(choices=list(LEVELS), required=False, default="possible")
-    secret = serializers.CharField(
+    secret = StrictCharField(
         write_only=True, required=False, min_length=24, max_length=128, help_text="Default: generated."
     )
 

@@ -6,13 +6,31 @@ the `next` link instead of re-reading from the top. Small in-memory lists
 (services) use limit/offset.
 """
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, LimitOffsetPagination
+
+
+def _must_be_integers(request, *names: str) -> None:
+    """A paging parameter that is not an integer is a 400, not silently the default.
+
+    Integers out of range are still clamped as DRF does: the schema allows any integer.
+    """
+    for name in names:
+        for raw in request.query_params.getlist(name):
+            try:
+                int(raw)
+            except ValueError:
+                raise ValidationError({name: ["Must be an integer."]}) from None
 
 
 class _Cursor(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_page_size(self, request):
+        _must_be_integers(request, self.page_size_query_param)
+        return super().get_page_size(request)
 
 
 class ReportCursorPagination(_Cursor):
@@ -40,3 +58,7 @@ class SubscriptionCursorPagination(_Cursor):
 class ServiceLimitOffsetPagination(LimitOffsetPagination):
     default_limit = 100
     max_limit = 1000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        _must_be_integers(request, self.limit_query_param, self.offset_query_param)
+        return super().paginate_queryset(queryset, request, view)

@@ -1,18 +1,21 @@
 """`GET /api/v1/incidents/` and `/api/v1/incidents/<id>/`."""
 
 import django_filters
-from django.db.models import Max, Q
+from django.db import connection
+from django.db.models import BooleanField, Max, Q
+from django.db.models.expressions import RawSQL
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
 from analytics.models import Incident
 from analytics.serializers import IncidentSerializer
 from common.api.caching import ConditionalGetMixin
+from common.api.filters import StrictFilterSet
 from common.api.pagination import IncidentCursorPagination
 from reports.regions import REGIONS
 
 
-class IncidentFilter(django_filters.FilterSet):
+class IncidentFilter(StrictFilterSet):
     service = django_filters.CharFilter(field_name="service__slug")
     status = django_filters.ChoiceFilter(choices=Incident.Status.choices)
     start = django_filters.IsoDateTimeFilter(method="filter_start", label="still ongoing at or ended after start")
@@ -20,6 +23,7 @@ class IncidentFilter(django_filters.FilterSet):
     region = django_filters.ChoiceFilter(choices=[(r, r) for r in REGIONS], method="filter_region")
 
     class Meta:
+        form = StrictFilterSet.Meta.form
         model = Incident
         fields = ["service", "status", "start", "end", "region"]
 
@@ -28,9 +32,17 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=value))
 
     def filter_region(self, queryset, name, value):
-        # JSON containment is not portable to SQLite; scopes hold five regions at most.
-        ids = [pk for pk, scope in queryset.values_list("id", "scope") if value in (scope or {}).get("regions", [])]
-        return queryset.filter(id__in=ids)
+        # In the database, so the page's LIMIT applies: filtering in Python read every incident's scope.
+        if connection.vendor == "postgresql":
+            return queryset.filter(scope__regions__contains=[value])  # jsonb @>
+        # SQLite has no JSON containment lookup: json_each over the scope's regions.
+        table = Incident._meta.db_table
+        member = RawSQL(
+            f"EXISTS (SELECT 1 FROM json_each({table}.scope, '$.regions') WHERE json_each.value = %s)",
+            [value],
+            output_field=BooleanField(),
+        )
+        return queryset.filter(member)
 
 
 class IncidentListView(ConditionalGetMixin, generics.ListAPIView):

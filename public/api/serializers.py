@@ -29,7 +29,9 @@ class ServiceDetailOut(ServiceOut):
 
 
 class RangeQuery(serializers.Serializer):
-    start = serializers.DateTimeField(required=False, help_text="Default: 24 hours before `end`.")
+    start = serializers.DateTimeField(
+        required=False, help_text="Default: 24 hours before `end`; at most 31 days before `end`."
+    )
     end = serializers.DateTimeField(required=False, help_text="Default: now.")
 
     def validate(self, attrs):

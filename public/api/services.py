@@ -19,6 +19,10 @@ from reports.models import Service
 
 from . import serializers as s
 
+# The longest range one anonymous call may read: a month, as the 30-day pages. Without it a
+# `start` years back made one call read every bucket ever stored (1.2 million rows at 1h).
+MAX_RANGE = timedelta(days=31)
+
 
 def _query(serializer_class, request) -> dict:
     query = serializer_class(data=request.query_params)
@@ -26,6 +30,8 @@ def _query(serializer_class, request) -> dict:
     data = dict(query.validated_data)
     data.setdefault("end", timezone.now())
     data.setdefault("start", data["end"] - timedelta(hours=24))
+    if data["end"] - data["start"] > MAX_RANGE:
+        raise ValidationError({"start": [f"At most {MAX_RANGE.days} days before end: split longer ranges."]})
     return data
 
 

@@ -8,7 +8,7 @@ import django_filters
 from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -16,7 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.caching import ConditionalGetMixin
+from common.api.filters import StrictFilterSet
 from common.api.pagination import ReportCursorPagination
+from reports import idempotency
 from reports.dedupe import claim_of
 from reports.fingerprint import client_address, reporter_fingerprint
 from reports.models import Report
@@ -86,9 +88,37 @@ class BulkReportView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [BulkIntakeThrottle]
 
-    @extend_schema(request=s.BulkIn, responses={201: s.BulkOut}, summary="Push up to 1,000 reports (partners)")
+    @extend_schema(
+        request=s.BulkIn,
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                pattern=idempotency.KEY_RE.pattern,
+                description="Optional: a retry with the same key within 24 h gets the first answer and stores nothing.",
+            )
+        ],
+        responses={
+            201: s.BulkOut,
+            422: OpenApiResponse(s.ErrorOut, "The Idempotency-Key was already used with a different body."),
+        },
+        summary="Push up to 1,000 reports (partners)",
+    )
     def post(self, request):
         body = request.data
+        now = timezone.now()
+        key = request.headers.get(idempotency.HEADER)
+        if key is not None:
+            if problem := idempotency.key_problem(key):
+                raise ValidationError({idempotency.HEADER: [problem]})
+            digest = idempotency.body_digest(body)
+            try:
+                first = idempotency.replayed(token_id=request.auth.pk, key=key, digest=digest, now=now)
+            except idempotency.KeyReused:
+                return self._key_reused()
+            if first is not None:
+                return Response(first, status=status.HTTP_201_CREATED, headers={"Idempotent-Replayed": "true"})
         items = body.get("reports") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise ValidationError({"reports": ["Must be a list of report objects."]})
@@ -97,7 +127,6 @@ class BulkReportView(APIView):
         limit = settings.TREMOR_BULK_MAX_ITEMS
         if len(items) > limit:
             raise ValidationError({"reports": [f"At most {limit} reports per call (got {len(items)})."]})
-        now = timezone.now()
         valid, bad = [], []
         for index, raw in enumerate(items):
             item, errors = validate_report(raw, now=now, allow_observed_at=True)
@@ -111,8 +140,27 @@ class BulkReportView(APIView):
                 {"detail": f"{len(bad)} of {len(items)} reports are invalid; none was stored.", "items": bad},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        ids = reports_bulk_insert(items=valid, source=Report.Source.API, now=now)
-        return Response({"created": len(ids), "first_id": ids[0] if ids else None}, status=status.HTTP_201_CREATED)
+
+        def store() -> dict:
+            ids = reports_bulk_insert(items=valid, source=Report.Source.API, now=now)
+            return {"created": len(ids), "first_id": ids[0] if ids else None}
+
+        if key is None:
+            return Response(store(), status=status.HTTP_201_CREATED)
+        try:
+            answer, again = idempotency.store_once(
+                token_id=request.auth.pk, key=key, digest=digest, now=now, store=store
+            )
+        except idempotency.KeyReused:
+            return self._key_reused()
+        headers = {"Idempotent-Replayed": "true"} if again else {}
+        return Response(answer, status=status.HTTP_201_CREATED, headers=headers)
+
+    def _key_reused(self) -> Response:
+        return Response(
+            {"detail": f"This {idempotency.HEADER} was already used with a different body; nothing was stored."},
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
 
 
 class ReportListOut(serializers.ModelSerializer):
@@ -125,7 +173,7 @@ class ReportListOut(serializers.ModelSerializer):
         fields = ["id", "service", "feature", "code", "country", "region", "observed_at", "received_at", "source"]
 
 
-class ReportFilter(django_filters.FilterSet):
+class ReportFilter(StrictFilterSet):
     service = django_filters.CharFilter(field_name="service__slug")
     feature = django_filters.CharFilter(field_name="feature__slug")
     region = django_filters.ChoiceFilter(choices=[(r, r) for r in REGIONS])
@@ -136,6 +184,7 @@ class ReportFilter(django_filters.FilterSet):
     received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gt")
 
     class Meta:
+        form = StrictFilterSet.Meta.form
         model = Report
         fields = ["service", "feature", "region", "country", "code", "start", "end", "received_after"]
 

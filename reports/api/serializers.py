@@ -10,11 +10,22 @@ from reports.regions import REGIONS
 
 
 class ReportIn(serializers.Serializer):
-    service = serializers.SlugField(help_text="Service slug, e.g. `tesla`.")
-    feature = serializers.SlugField(help_text="Feature slug of that service, or `other`.")
-    code = serializers.CharField(help_text="Error code shown by the app (`503`, `ERR_TIMEOUT`) or `none`.")
-    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2.")
-    comment = serializers.CharField(required=False, max_length=280)
+    # Documentation only (reports.validation decides), as tight as the validator: what the
+    # schema calls valid is refused only for what it cannot know (which services, features
+    # and countries exist).
+    service = serializers.SlugField(max_length=64, help_text="Service slug, e.g. `tesla`.")
+    feature = serializers.SlugField(max_length=64, help_text="Feature slug of that service, or `other`.")
+    code = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+        help_text="Error code shown by the app (`503`, `ERR_TIMEOUT`) or `none`; a number is taken as its digits.",
+    )
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", help_text="ISO 3166-1 alpha-2 (either case).")
+    comment = serializers.RegexField(
+        r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$",  # no control characters but tab and newlines
+        required=False,
+        allow_blank=True,
+        max_length=280,
+    )
 
 
 class BulkReportIn(ReportIn):
@@ -24,7 +35,7 @@ class BulkReportIn(ReportIn):
 
 
 class BulkIn(serializers.Serializer):
-    reports = BulkReportIn(many=True, max_length=1000)
+    reports = serializers.ListField(child=BulkReportIn(), min_length=1, max_length=1000)
 
 
 class ReportOut(serializers.Serializer):
@@ -42,3 +53,7 @@ class ReportOut(serializers.Serializer):
 class BulkOut(serializers.Serializer):
     created = serializers.IntegerField()
     first_id = serializers.IntegerField(allow_null=True)
+
+
+class ErrorOut(serializers.Serializer):
+    detail = serializers.CharField()

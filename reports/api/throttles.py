@@ -1,6 +1,15 @@
+"""Throttles of intake and reads, keyed by the client's network (an IPv4 address or an IPv6 /64).
+
+Redis keeps the sliding windows, shared by every web worker. While Redis is
+down each process keeps its own (`LocalWindows`): a limit per worker is looser
+than one per site, but far from none.
+"""
+
 import logging
 import math
 import secrets
+import threading
+from collections import OrderedDict, deque
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -8,15 +17,21 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from common.metrics import report_outcome
+from reports import redis_scripts
+from reports.dedupe import CLAIM_FUNCTION_LUA, Claim
+from reports.fingerprint import client_network
+from reports.models import RATE_RE
 
 log = logging.getLogger(__name__)
 
 # DRF's sliding window (drop stamps older than the window, refuse when full, else
 # add one) in one atomic round trip instead of a GET and a SET (bench/README.md).
 # A sorted set of stamps also closes the GET/SET race between web workers.
-# With a second key, an admitted request also claims its dedupe key (SET NX EX):
-# single-report intake then pays one Redis round trip, not two.
-_SLIDING_WINDOW_LUA = """
+# With two more keys, an admitted request also claims its dedupe keys
+# (reports.dedupe): single-report intake then pays one Redis round trip, not two.
+_SLIDING_WINDOW_LUA = (
+    CLAIM_FUNCTION_LUA
+    + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
 local n = redis.call('ZCARD', KEYS[1])
 if n >= tonumber(ARGV[3]) then
@@ -25,41 +40,90 @@ end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 local first = 0
-if #KEYS > 1 and redis.call('SET', KEYS[2], 1, 'NX', 'EX', ARGV[6]) then
-  first = 1
+if #KEYS > 1 then
+  first = claim(KEYS[2], KEYS[3], ARGV[6], ARGV[7])
 end
 return {1, n + 1, '0', first}
 """
-_scripts: dict[int, object] = {}
+)
 
 
 def _sliding_window(
-    cache: RedisCache, key: str, *, now: float, duration: int, limit: int, claim: tuple[str, int] | None = None
+    cache: RedisCache, key: str, *, now: float, duration: int, limit: int, claim: Claim | None = None
 ) -> tuple[bool, int, float, bool]:
     """(allowed, requests in the window, oldest stamp, claimed) for one more request.
 
-    `claim` = (cache key, seconds): set it if absent once the request is admitted.
+    `claim`: the dedupe claim to take once the request is admitted.
     """
-    client = cache._cache.get_client(key, write=True)
-    pool = id(client.connection_pool)
-    if pool not in _scripts:
-        _scripts[pool] = client.register_script(_SLIDING_WINDOW_LUA)
+    keys = [key] if claim is None else [key, claim.reporter_key, claim.network_key]
     member = f"{now!r}-{secrets.token_hex(4)}"
-    # make_key, not make_and_validate_key: these keys are ours (scope + address, a hex
-    # digest), and the memcached-safety scan costs more than it could ever catch here.
-    keys = [cache.make_key(key)]
-    if claim is not None:
-        keys.append(cache.make_key(claim[0]))
-    allowed, count, oldest, claimed = _scripts[pool](
-        keys=keys,
-        args=[repr(now), duration, limit, member, math.ceil(duration * 1000), claim[1] if claim else 0],
-        client=client,
-    )
+    args = [repr(now), duration, limit, member, math.ceil(duration * 1000)]
+    args += [claim.window, claim.cap] if claim is not None else [0, 0]
+    allowed, count, oldest, claimed = redis_scripts.run(cache, _SLIDING_WINDOW_LUA, keys=keys, args=args)
     return bool(allowed), int(count), float(oldest), bool(claimed)
 
 
-class ReportSubmitThrottle(SimpleRateThrottle):
-    """Per-client limit on single-report intake (TREMOR_REPORT_THROTTLE)."""
+class LocalWindows:
+    """Sliding windows in this process, for while Redis is down.
+
+    At most `max_keys` clients are remembered (the least recently seen are
+    forgotten first), so a flood from many networks cannot exhaust memory.
+    """
+
+    def __init__(self, max_keys: int = 10_000):
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._stamps: OrderedDict[str, deque] = OrderedDict()
+
+    def allow(self, key: str, *, now: float, duration: float, limit: int) -> tuple[bool, list[float]]:
+        """(allowed, the window's stamps newest first, as DRF's `history`)."""
+        with self._lock:
+            stamps = self._stamps.pop(key, None) or deque()
+            while stamps and stamps[0] <= now - duration:
+                stamps.popleft()
+            allowed = len(stamps) < limit
+            if allowed:
+                stamps.append(now)
+            self._stamps[key] = stamps
+            while len(self._stamps) > self.max_keys:
+                self._stamps.popitem(last=False)
+            return allowed, list(reversed(stamps))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._stamps.clear()
+
+
+local_windows = LocalWindows()
+
+
+class _NetworkThrottle(SimpleRateThrottle):
+    """DRF's throttle over Redis, keyed by network, with the local fallback."""
+
+    def get_ident(self, request):
+        # Like dedupe: every address of one IPv6 /64 is one client.
+        return client_network(request)
+
+    def _window(self, *, limit: int, duration: int, claim: Claim | None = None) -> tuple[bool, bool | None]:
+        self.now = self.timer()
+        try:
+            backend = caches["default"]  # DRF's `self.cache` is the proxy in front of it
+            if not isinstance(backend, RedisCache):
+                raise RuntimeError("no Redis cache")
+            allowed, count, oldest, claimed = _sliding_window(
+                backend, self.key, now=self.now, duration=duration, limit=limit, claim=claim
+            )
+            # What DRF's wait() reads for Retry-After: the window's stamps, oldest last.
+            self.history = [] if allowed else [oldest] * count
+            return allowed, (claimed if allowed and claim is not None else None)
+        except Exception as exc:
+            log.warning("throttle: Redis unavailable (%s), throttling in this process", exc)
+            allowed, self.history = local_windows.allow(self.key, now=self.now, duration=duration, limit=limit)
+            return allowed, None
+
+
+class ReportSubmitThrottle(_NetworkThrottle):
+    """Per-network limit on single-report intake (TREMOR_REPORT_THROTTLE)."""
 
     scope = "report_submit"
     source = "api"  # the metrics' label (common.metrics)
@@ -70,47 +134,35 @@ class ReportSubmitThrottle(SimpleRateThrottle):
     def allow_request(self, request, view):
         return self.allow_and_claim(request, view, claim=None)[0]
 
-    def allow_and_claim(self, request, view, *, claim: tuple[str, int] | None) -> tuple[bool, bool | None]:
+    def allow_and_claim(self, request, view, *, claim: Claim | None) -> tuple[bool, bool | None]:
         """(allowed, claimed): claimed is None when the claim was not attempted here.
 
-        Redis down, or no Redis cache: allowed (accepting reports matters more
-        than limiting them), claim left to the caller's fallback.
+        Redis down: the local windows decide, the claim is left to the caller's fallback.
         """
-        try:
-            backend = caches["default"]  # DRF's `self.cache` is the proxy in front of it
-            if self.rate is None or not isinstance(backend, RedisCache):
-                return super().allow_request(request, view), None
-            self.key = self.get_cache_key(request, view)
-            self.now = self.timer()
-            allowed, count, oldest, claimed = _sliding_window(
-                backend, self.key, now=self.now, duration=self.duration, limit=self.num_requests, claim=claim
-            )
-            # What DRF's wait() reads for Retry-After: the window's stamps, oldest last.
-            self.history = [] if allowed else [oldest] * count
-            if not allowed:
-                report_outcome(source=self.source, outcome="throttled")
-            return allowed, (claimed if allowed and claim is not None else None)
-        except Exception as exc:
-            log.warning("throttle: Redis unavailable (%s), not throttling", exc)
+        if self.rate is None:
             return True, None
+        self.key = self.get_cache_key(request, view)
+        allowed, claimed = self._window(limit=self.num_requests, duration=self.duration, claim=claim)
+        if not allowed:
+            report_outcome(source=self.source, outcome="throttled")
+        return allowed, claimed
 
 
 class ReportFormThrottle(ReportSubmitThrottle):
-    """Per-client limit on the web report form (TREMOR_FORM_THROTTLE).
+    """Per-network limit on the web report form (TREMOR_FORM_THROTTLE).
 
     Looser than the API: people behind one carrier NAT all report during an
-    outage, and dedupe (address + user agent) still counts each of them once.
+    outage; dedupe still counts each device once and a network a few times.
     """
 
     scope = "report_form"
     source = "web"
 
 
-class _TokenKeyedThrottle(SimpleRateThrottle):
-    """Keyed by API token when there is one, else by client address.
+class _TokenKeyedThrottle(_NetworkThrottle):
+    """Keyed by API token when there is one, else by client network.
 
-    Rates are read per request (the token's own override, else the setting),
-    and a Redis outage lets requests through, like ReportSubmitThrottle.
+    Rates are read per request (the token's own override, else the setting).
     """
 
     token_rate_field = ""
@@ -123,7 +175,12 @@ class _TokenKeyedThrottle(SimpleRateThrottle):
         rates = api_settings.DEFAULT_THROTTLE_RATES
         token = getattr(request, "auth", None)
         if token is not None and hasattr(token, "prefix"):
-            return f"token-{token.pk}", getattr(token, self.token_rate_field) or rates.get(self.scope)
+            own = getattr(token, self.token_rate_field)
+            if own and not RATE_RE.fullmatch(own):
+                # Stored before the field was validated: the default, not a 500 on every call.
+                log.warning("token %s: ignoring malformed %s %r", token.prefix, self.token_rate_field, own)
+                own = ""
+            return f"token-{token.pk}", own or rates.get(self.scope)
         return f"anon-{self.get_ident(request)}", rates.get(self.anon_scope or self.scope)
 
     def allow_request(self, request, view):
@@ -132,21 +189,11 @@ class _TokenKeyedThrottle(SimpleRateThrottle):
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         self.key = self.cache_format % {"scope": self.scope, "ident": ident}
-        try:
-            self.history = self.cache.get(self.key, [])
-            self.now = self.timer()
-            while self.history and self.history[-1] <= self.now - self.duration:
-                self.history.pop()
-            if len(self.history) >= self.num_requests:
-                return self.throttle_failure()
-            return self.throttle_success()
-        except Exception as exc:  # Redis down: serving reads matters more than limiting them
-            log.warning("throttle: Redis unavailable (%s), not throttling", exc)
-            return True
+        return self._window(limit=self.num_requests, duration=self.duration)[0]
 
 
 class ReadThrottle(_TokenKeyedThrottle):
-    """Reads (GET/HEAD): `read_token` per token, `read_anon` per anonymous client."""
+    """Reads (GET/HEAD): `read_token` per token, `read_anon` per anonymous network."""
 
     scope = "read_token"
     anon_scope = "read_anon"

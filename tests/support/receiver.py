@@ -20,6 +20,8 @@ class Receiver:
 
     behaviour: object = None
     requests: list[Received] = field(default_factory=list)
+    host: str = "127.0.0.1"  # any loopback address (127.0.0.2: a second host on the same port)
+    port: int = 0
 
     def start(self) -> "Receiver":
         receiver = self
@@ -46,7 +48,7 @@ class Receiver:
                 pass
 
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((self.host, self.port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

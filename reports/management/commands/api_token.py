@@ -1,7 +1,8 @@
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from reports.models import ApiToken
+from reports.models import ApiToken, validate_rate
 from reports.tokens import token_create, token_revoke
 
 
@@ -24,6 +25,11 @@ class Command(BaseCommand):
         getattr(self, f"_{action}")(**options)
 
     def _create(self, *, user: str, name: str, create_user: bool, read_rate: str, bulk_rate: str, **_):
+        for flag, rate in (("--read-rate", read_rate), ("--bulk-rate", bulk_rate)):
+            try:
+                validate_rate(rate)
+            except ValidationError as exc:
+                raise CommandError(f"{flag}: {exc.messages[0]}") from None
         User = get_user_model()
         holder = User.objects.filter(username=user).first()
         if holder is None:
