@@ -79,6 +79,23 @@ class CandidateConfig:
     warmup_days: float = 1.0  # no alarms before this much history
     min_coverage: float = 0.5  # a lagged window needs this share of its span observed
     upper_quantile: float = 0.99  # band returned as `upper`
+    # --- self-calibration of the evidence (extreme-value, per series) ---
+    # The NB tails are right in the bulk but real series can have heavier far
+    # tails (tweets) or lighter ones (the mixture is conservative). Each series'
+    # own history says how often episodes of evidence >= u and >= u + 2 happen;
+    # an exponential tail through those two rates, shrunk to the nominal one
+    # (calibrated p-values) by `calib_prior_episodes`, gives the evidence at which
+    # episodes would happen `false_episodes_per_day` often: that is the series'
+    # "problems" threshold (never below `threshold`... see min_threshold).
+    calibrate: bool = True
+    false_episodes_per_day: float = 1e-4  # target rate of false "problems" episodes per series
+    calib_level: float = 3.0  # u
+    calib_days: float = 28.0  # history of evidence used
+    calib_refit_minutes: float = 360.0
+    episode_gap_minutes: float = 120.0  # exceedances closer than this are one episode
+    calib_prior_episodes: float = 3.0
+    min_threshold: float = 4.0
+    max_threshold: float = 60.0
 
 
 DEFAULT = CandidateConfig()
@@ -101,6 +118,7 @@ class FrameResult:
     components: np.ndarray | None = None  # (n_comp, n_series, T) per-row predictions (NaN = unavailable)
     excess: np.ndarray | None = None  # (n_windows, n_series, T) window sum minus the largest hypothesis
     minutes: np.ndarray | None = None  # (T,) minutes since the first row
+    threshold: np.ndarray | None = None  # (n_series, T) the "problems" evidence threshold in force
 
 
 # ----------------------------------------------------------------- helpers
@@ -317,7 +335,6 @@ def _score(idx, keys, X, tm, pred, win_alpha, cfg: CandidateConfig, with_upper: 
     K, n, T = pred.shape
     nw = len(cfg.windows_minutes)
     warm = tm < cfg.warmup_days * 1440.0
-    warm[:first] = True
     cum_x = _cum(X)
     avail = np.isfinite(pred)
     cum_p = _cum(np.where(avail, pred, 0.0))
@@ -343,7 +360,11 @@ def _score(idx, keys, X, tm, pred, win_alpha, cfg: CandidateConfig, with_upper: 
         pv = np.where(wsum > 0, psum / np.maximum(wsum, 1), 1.0)
         pv_all[w] = np.where(warm[None, :], 1.0, pv)
         excess_all[w] = S - mmax
-    evidence, level, elevated = levels(pv_all, excess_all, tm, cfg)
+    theta = calibrated_threshold(-np.log10(np.clip(pv_all, 1e-300, 1.0)).max(axis=0), tm, cfg)
+    evidence, level, elevated = levels(pv_all, excess_all, tm, cfg, theta)
+    if first:
+        level[:, :first] = NORMAL
+        elevated[:, :first] = False
 
     # expected = mean of the available hypotheses; upper = largest per-hypothesis quantile
     cnt = avail.sum(axis=0)
@@ -358,19 +379,74 @@ def _score(idx, keys, X, tm, pred, win_alpha, cfg: CandidateConfig, with_upper: 
                 qk[okk] = nb_quantile(cfg.upper_quantile, pred[k][okk], a0[k][okk])
                 upper = np.where(okk, np.maximum(upper, qk), upper)
     return FrameResult(idx, keys, X, expected, upper, evidence, level, elevated,
-                       win_alpha[0], pvalue=pv_all, components=pred, excess=excess_all, minutes=tm)  # fmt: skip
+                       win_alpha[0], pvalue=pv_all, components=pred, excess=excess_all, minutes=tm,
+                       threshold=theta)  # fmt: skip
 
 
-def levels(pvalue: np.ndarray, excess: np.ndarray, tm: np.ndarray, cfg: CandidateConfig):
+def calibrated_threshold(evidence: np.ndarray, tm: np.ndarray, cfg: CandidateConfig) -> np.ndarray:
+    """Per series and row, the evidence at which "problems" episodes would occur
+    `false_episodes_per_day` often, judging from that series' own earlier evidence.
+
+    Episodes at level L: runs of evidence >= L, merged when less than
+    `episode_gap_minutes` apart. With n_u, n_u2 episodes at u and u + 2 over the
+    last D days (rows before the refit point only: causal), and the nominal
+    model's rates as a prior worth `calib_prior_episodes` episodes:
+        rate_u = (n_u + m) / (D + m / nominal_u)            per day
+        f      = (n_u2 + m * 0.01) / (n_u + m)              P(peak >= u+2 | >= u)
+        beta   = -2 / ln f                                  exponential tail scale
+        theta  = u + beta * ln(rate_u / target)
+    For calibrated p-values beta = 1/ln 10 and theta = -log10(target / tests per day).
+    Without `calibrate`, the fixed `threshold`.
+    """
+    n, T = evidence.shape
+    if not cfg.calibrate:
+        return np.full((n, T), cfg.threshold)
+    u = cfg.calib_level
+    step = float(np.median(np.diff(tm))) if T > 1 else 1.0
+    tests_per_day = sum(1440.0 / max(w, step) for w in cfg.windows_minutes)
+    # nominal episode rate at u: tests x 10^-u, but no more than one per gap
+    nominal_u = min(tests_per_day * 10.0**-u, 1440.0 / cfg.episode_gap_minutes)
+    m = cfg.calib_prior_episodes
+    R = cfg.calib_refit_minutes
+    grid = np.arange(0.0, tm[-1] + R, R)
+    theta = np.full((n, T), cfg.threshold)
+    bounds = np.searchsorted(tm, grid, side="left")
+    for i in range(n):
+        counts = []
+        for level in (u, u + 2.0):
+            rows = np.flatnonzero(evidence[i] >= level)
+            t_ex = tm[rows]
+            start = np.r_[True, np.diff(t_ex) >= cfg.episode_gap_minutes] if len(rows) else np.zeros(0, bool)
+            t_start = t_ex[start]
+            lo = np.searchsorted(t_start, grid - cfg.calib_days * 1440.0, side="left")
+            hi = np.searchsorted(t_start, grid, side="left")
+            counts.append(hi - lo)
+        n_u, n_u2 = counts
+        days = np.minimum(grid, cfg.calib_days * 1440.0) / 1440.0
+        rate_u = (n_u + m) / (days + m / nominal_u)
+        f = np.clip((n_u2 + m * 0.01) / (n_u + m), 1e-6, 0.999)
+        beta = -2.0 / np.log(f)
+        th = u + beta * np.log(np.maximum(rate_u / cfg.false_episodes_per_day, 1.0))
+        th = np.clip(th, cfg.min_threshold, cfg.max_threshold)
+        for g in range(len(grid)):
+            theta[i, bounds[g] : bounds[g + 1] if g + 1 < len(grid) else T] = th[g]
+    return theta
+
+
+def levels(pvalue: np.ndarray, excess: np.ndarray, tm: np.ndarray, cfg: CandidateConfig, theta=None):
     """(evidence, level, elevated) from per-window mixture tail probabilities and excesses.
 
+    `theta`: per (series, row) "problems" threshold (default: config.threshold);
+    "possible" and "elevated" use possible_threshold / threshold of it.
     Cheap: threshold sweeps re-run only this.
     """
     ev_w = -np.log10(np.clip(pvalue, 1e-300, 1.0))
     evidence = ev_w.max(axis=0)
-    strong = ((ev_w >= cfg.threshold) & (excess >= cfg.floor_reports)).any(axis=0)
-    moderate = ((ev_w >= cfg.possible_threshold) & (excess >= cfg.floor_reports / 2)).any(axis=0)
-    elevated = (ev_w[0] >= cfg.possible_threshold) & (excess[0] >= cfg.floor_reports / 2)
+    th = cfg.threshold if theta is None else theta
+    th_p = th * (cfg.possible_threshold / cfg.threshold)
+    strong = ((ev_w >= th) & (excess >= cfg.floor_reports)).any(axis=0)
+    moderate = ((ev_w >= th_p) & (excess >= cfg.floor_reports / 2)).any(axis=0)
+    elevated = (ev_w[0] >= th_p) & (excess[0] >= cfg.floor_reports / 2)
     # "problems" once strong on every row of the last confirm_minutes (the current row at least)
     T = len(tm)
     cs = _cum(strong.astype(float))

@@ -16,25 +16,34 @@ from . import candidate as cand
 from . import nab_eval, ports
 
 
-def candidate_runs(series: dict, cfg: cand.CandidateConfig, thresholds: list[float]):
-    """Flags per (file, threshold): the detector runs once per file; only the level step is re-run."""
+KNOB = "false_episodes_per_day"  # the knob swept for leave-one-file-out
+
+
+def flags_of(r, cfg: cand.CandidateConfig) -> np.ndarray:
+    """Incident openings of one detected series under `cfg` (only the calibration and level steps re-run)."""
+    ev = -np.log10(np.clip(r.pvalue, 1e-300, 1.0)).max(axis=0)
+    theta = cand.calibrated_threshold(ev, r.minutes, cfg)
+    _, lv, el = cand.levels(r.pvalue, r.excess, r.minutes, cfg, theta)
+    return nab_eval.openings(r, lv[0], el[0])
+
+
+def candidate_runs(series: dict, cfg: cand.CandidateConfig, knobs: list[float]):
+    """Flags per (file, knob): the detector runs once per file."""
     flags = {}
     for name, s in series.items():
         r = cand.detect_frame(s.to_frame(ports.TOTAL), config=cfg, with_upper=False)
-        for th in thresholds:
-            c = replace(cfg, threshold=th)
-            ev, lv, el = cand.levels(r.pvalue, r.excess, r.minutes, c)
-            flags[(name, th)] = nab_eval.openings(r, lv[0], el[0])
+        for k in knobs:
+            flags[(name, k)] = flags_of(r, replace(cfg, **{KNOB: k}))
     return flags
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--thresholds", default="5,6,7,8,10,12")
+    ap.add_argument("--knobs", default="1e-2,1e-3,1e-4,1e-5,1e-6")
     ap.add_argument("--skip-current", action="store_true")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
-    ths = [float(x) for x in args.thresholds.split(",")]
+    ths = [float(x) for x in args.knobs.split(",")]
     tweets = nab_eval.load("realTweets")
     wins = nab_eval.windows()
     report = {}
@@ -49,12 +58,12 @@ def main() -> None:
     flags = candidate_runs(tweets, cand.DEFAULT, ths)
     raw = nab_eval.score_grid(tweets, flags, ths, wins)
     res = nab_eval.loo(tweets, raw, ths)
-    fixed = nab_eval.loo(tweets, raw, [cand.DEFAULT.threshold]) if cand.DEFAULT.threshold in ths else None
+    default = getattr(cand.DEFAULT, KNOB)
+    fixed = nab_eval.loo(tweets, raw, [default]) if default in ths else None
 
-    def art_f(name, s, th=cand.DEFAULT.threshold):
+    def art_f(name, s):
         r = cand.detect_frame(s.to_frame(ports.TOTAL), config=cand.DEFAULT, with_upper=False)
-        _, lv, el = cand.levels(r.pvalue, r.excess, r.minutes, replace(cand.DEFAULT, threshold=th))
-        return nab_eval.openings(r, lv[0], el[0])
+        return flags_of(r, cand.DEFAULT)
 
     report["candidate"] = {"tweets_grid": res, "tweets_fixed_default": fixed, "artificial": nab_eval.artificial(art_f)}
     per = {th: {p: round(nab_eval._normalise(sum(raw[(n, th)][p].score for n in tweets), 21, p), 1)
