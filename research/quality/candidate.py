@@ -10,9 +10,10 @@ series would do now, each with its own negative-binomial spread learnt from
 its own past errors:
 
     W  same time last week     x growth (last 24 h vs the same 24 h a week earlier)
+    W0 same time last week     as it was (a quiet day just now must not lower every hypothesis)
     W2 same time two weeks ago x growth (last 24 h vs the same 24 h two weeks earlier)
-    D  same time yesterday     x growth (last 6 h vs the same 6 h yesterday)
-    P  the recent level        (mean rate over the last 3 h)
+    D  same time yesterday     x growth (last 24 h vs the 24 h before)
+    P  the recent level        (mean rate over the last 3 h), only where none of the above exists yet
 
 For a trailing window of length T (in time: 5 min, 30 min, 2 h; never less
 than the current row) with observed sum S, each available hypothesis k gives a
@@ -67,15 +68,18 @@ class CandidateConfig:
     dispersion_days: float = 7.0  # errors used to estimate the dispersions
     dispersion_quantile: float = 0.9  # residual quantile matched to chi2(1)
     alpha_prior: float = 1.0  # dispersion before enough errors are seen (wide)
-    alpha_min_samples: int = 20
+    alpha_min_samples: int = 20  # pseudo-samples of the prior in each dispersion estimate
     alpha_bounds: tuple[float, float] = (1e-3, 10.0)
     smooth_minutes: float = 30.0  # half-width of the lagged windows (at least one step)
-    lags_days: tuple[float, ...] = (7.0, 14.0, 1.0)  # W, W2, D
-    growth_hours: tuple[float, ...] = (24.0, 24.0, 6.0)  # span of each lag's growth ratio
+    lags_days: tuple[float, ...] = (7.0, 14.0, 1.0, 7.0)  # W, W2, D, W as it was
+    growth_hours: tuple[float, ...] = (24.0, 24.0, 24.0, 0.0)  # span of each lag's growth ratio (0: none)
+    weekly_components: tuple[int, ...] = (0, 1, 3)  # indexes into lags_days: the learning reference
+    daily_component: int = 2
     level_hours: float = 3.0  # span of the recent-level hypothesis P
     growth_bounds: tuple[float, float] = (0.25, 4.0)
     growth_prior_rows: float = 4.0  # pseudo-rows at the lagged rate in each growth ratio
     clip_quantile: float = 0.999  # history rows enter the learning clipped at this quantile
+    mask_pad_minutes: float = 30.0  # dispersion samples this close to a clipped row are left out
     warmup_days: float = 1.0  # no alarms before this much history
     min_coverage: float = 0.5  # a lagged window needs this share of its span observed
     upper_quantile: float = 0.99  # band returned as `upper`
@@ -94,6 +98,7 @@ class CandidateConfig:
     calib_refit_minutes: float = 360.0
     episode_gap_minutes: float = 120.0  # exceedances closer than this are one episode
     calib_prior_episodes: float = 3.0
+    calib_presumed_real: int = 2  # the largest episodes in the history are presumed real events, not noise
     min_threshold: float = 4.0
     max_threshold: float = 60.0
 
@@ -119,6 +124,7 @@ class FrameResult:
     excess: np.ndarray | None = None  # (n_windows, n_series, T) window sum minus the largest hypothesis
     minutes: np.ndarray | None = None  # (T,) minutes since the first row
     threshold: np.ndarray | None = None  # (n_series, T) the "problems" evidence threshold in force
+    learned: np.ndarray | None = None  # (n_series, T) the history as the hypotheses learnt it (clipped)
 
 
 # ----------------------------------------------------------------- helpers
@@ -184,15 +190,19 @@ def _solve_alpha(s: np.ndarray, m: np.ndarray, cfg: CandidateConfig) -> np.ndarr
     a_i = np.where(ok, ((s - m) ** 2 / _CHI2_Q90 - m) / np.where(ok, m * m, 1.0), np.nan)
     n = ok.sum(axis=-1)
     out = np.full(s.shape[0], cfg.alpha_prior)
-    has = n >= cfg.alpha_min_samples
+    has = n >= 3
     if has.any():
         srt = np.sort(np.where(ok, a_i, np.inf)[has], axis=-1)  # NaN rows sort last as +inf
-        pos = cfg.dispersion_quantile * (n[has] - 1)
+        nh = n[has]
+        pos = cfg.dispersion_quantile * (nh - 1)
         i0 = np.floor(pos).astype(int)
-        i1 = np.minimum(i0 + 1, n[has] - 1)
+        i1 = np.minimum(i0 + 1, nh - 1)
         fr = pos - i0
         r = np.arange(srt.shape[0])
-        out[has] = srt[r, i0] * (1 - fr) + srt[r, i1] * fr
+        est = np.clip(srt[r, i0] * (1 - fr) + srt[r, i1] * fr, *cfg.alpha_bounds)
+        # shrunk to the (wide) prior by alpha_min_samples pseudo-samples: few errors, wide band
+        n0 = cfg.alpha_min_samples
+        out[has] = (nh * est + n0 * cfg.alpha_prior) / (nh + n0)
     return np.clip(out, *cfg.alpha_bounds)
 
 
@@ -228,6 +238,7 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
     clean_cum = np.zeros((n, T + 1))
     pred_cum = np.zeros((K, n, T + 1))
     bad_cum = np.zeros((K, n, T + 1))
+    mask_cum = np.zeros((n, T + 1))  # rows clipped in the learning history (kept out of the dispersions)
     step = float(np.median(dt))
     win_alpha = np.full((K, nw, n, T), cfg.alpha_prior)
     row_alpha = np.full((K, n), cfg.alpha_prior)
@@ -244,7 +255,7 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
             continue
         tau = c * R
         if tau >= next_alpha and done > 0:
-            row_alpha, cur_win_alpha = _fit_alphas(clean_cum, pred_cum, bad_cum, tm, done, tau, step, cfg)
+            row_alpha, cur_win_alpha = _fit_alphas(clean_cum, pred_cum, bad_cum, mask_cum, tm, done, tau, step, cfg)
             next_alpha = tau + cfg.alpha_refit_minutes
         elif tau >= next_alpha:
             next_alpha = tau + cfg.alpha_refit_minutes
@@ -260,6 +271,11 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
             ex = _interval_sums(ce[None, :], tmd, a, b)[0]
             ok = ex >= cfg.min_coverage * (b - a)
             rate = cnt / np.maximum(ex, 1e-9)
+            if span <= 0:  # as it was, no growth adjustment
+                pk = rate * e[None, :]
+                pk[:, ~ok] = np.nan
+                pred[k, :, j0:j1] = pk
+                continue
             # growth: the last `span` before tau against the same span one lag earlier
             g_now = _interval_sums(cc, tmd, np.array([tau - span]), np.array([tau]))[:, 0]
             e_now = _interval_sums(ce[None, :], tmd, np.array([tau - span]), np.array([tau]))[0, 0]
@@ -282,19 +298,31 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
             lvl = _interval_sums(cc, tmd, np.array([tau - span]), np.array([tau]))[:, 0] / e_now
             pred[K - 1, :, j0:j1] = lvl[:, None] * e[None, :]
         win_alpha[:, :, :, j0:j1] = cur_win_alpha[..., None]
-        # clip this chunk's rows into the learning history
-        upper = np.zeros((n, j1 - j0))
-        any_ok = np.zeros((n, j1 - j0), dtype=bool)
-        for k in range(K):
-            pk = pred[k, :, j0:j1]
-            okk = np.isfinite(pk)
-            if okk.any():
-                qk = np.zeros_like(pk)
-                qk[okk] = nb_quantile(cfg.clip_quantile, pk[okk], np.broadcast_to(row_alpha[k][:, None], pk.shape)[okk])
-                upper = np.where(okk, np.maximum(upper, qk), upper)
-                any_ok |= okk
+        # the recent level P stands in only where no seasonal hypothesis exists yet
+        lag_ok = np.isfinite(pred[: K - 1, :, j0:j1]).any(axis=0)
+        pred[K - 1, :, j0:j1] = np.where(lag_ok, np.nan, pred[K - 1, :, j0:j1])
+        # clip this chunk's rows into the learning history, at the upper band of the
+        # reference hypothesis: the weekly ones (mean), else yesterday, else the level.
+        # (The mixture is lenient for alarms; learning must not be: a long outage
+        # would otherwise teach the adaptive hypotheses that it is normal.)
+        ref = np.full((n, j1 - j0), np.nan)
+        ref_a = np.full((n, j1 - j0), cfg.alpha_prior)
+        for group in (cfg.weekly_components, (cfg.daily_component,), (K - 1,)):
+            pg = pred[list(group), :, j0:j1]
+            okg = np.isfinite(pg)
+            cnt = okg.sum(axis=0)
+            mg = np.where(cnt > 0, np.where(okg, pg, 0).sum(axis=0) / np.maximum(cnt, 1), np.nan)
+            ag = np.min(np.where(okg, row_alpha[list(group)][:, :, None], np.inf), axis=0)  # the tightest
+            fill = np.isnan(ref) & (cnt > 0)
+            ref = np.where(fill, mg, ref)
+            ref_a = np.where(fill, ag, ref_a)
+        any_ok = np.isfinite(ref)
+        upper = np.where(any_ok, nb_quantile(cfg.clip_quantile, np.nan_to_num(ref), ref_a), 0.0)
         chunk = X[:, j0:j1]
-        clean[:, j0:j1] = np.where(any_ok, np.minimum(chunk, np.maximum(upper, 1.0)), chunk)
+        cap = np.maximum(upper, 1.0)
+        clipped = any_ok & (chunk > cap)
+        mask_cum[:, j0 + 1 : j1 + 1] = mask_cum[:, j0 : j0 + 1] + np.cumsum(clipped, axis=1)
+        clean[:, j0:j1] = np.where(any_ok, np.minimum(chunk, cap), chunk)
         clean_cum[:, j0 + 1 : j1 + 1] = clean_cum[:, j0 : j0 + 1] + np.cumsum(clean[:, j0:j1], axis=1)
         pc = pred[:, :, j0:j1]
         pred_cum[:, :, j0 + 1 : j1 + 1] = pred_cum[:, :, j0 : j0 + 1] + np.cumsum(np.nan_to_num(pc, nan=0.0), axis=2)
@@ -302,10 +330,12 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
         done = j1
 
     first = 0 if since is None else int(idx.searchsorted(pd.Timestamp(since)))
-    return _score(idx, keys, X, tm, pred, win_alpha, cfg, with_upper, first)
+    res = _score(idx, keys, X, tm, pred, win_alpha, cfg, with_upper, first)
+    object.__setattr__(res, "learned", clean)
+    return res
 
 
-def _fit_alphas(clean_cum, pred_cum, bad_cum, tm, done, tau, step, cfg: CandidateConfig):
+def _fit_alphas(clean_cum, pred_cum, bad_cum, mask_cum, tm, done, tau, step, cfg: CandidateConfig):
     """Dispersion per hypothesis: per row (for clipping) and per trailing window (for evidence).
 
     From the running cumulative sums of the cleaned history and of each
@@ -324,9 +354,13 @@ def _fit_alphas(clean_cum, pred_cum, bad_cum, tm, done, tau, step, cfg: Candidat
         else:
             start = sel
         S = clean_cum[:, sel + 1] - clean_cum[:, start]
+        # samples within mask_pad_minutes of a clipped row say nothing about ordinary noise
+        m_lo = np.searchsorted(tm, tm[start] - cfg.mask_pad_minutes, side="left")
+        m_hi = np.minimum(np.searchsorted(tm, tm[sel] + cfg.mask_pad_minutes, side="right"), done)
+        near_clip = (mask_cum[:, m_hi] - mask_cum[:, m_lo]) > 0
         for k in range(K):
             M = pred_cum[k][:, sel + 1] - pred_cum[k][:, start]
-            bad = (bad_cum[k][:, sel + 1] - bad_cum[k][:, start]) > 0
+            bad = ((bad_cum[k][:, sel + 1] - bad_cum[k][:, start]) > 0) | near_clip
             out[k, w] = _solve_alpha(S, np.where(bad, np.nan, M), cfg)
     return out[:, 0], out[:, 1:]
 
@@ -396,6 +430,8 @@ def calibrated_threshold(evidence: np.ndarray, tm: np.ndarray, cfg: CandidateCon
         beta   = -2 / ln f                                  exponential tail scale
         theta  = u + beta * ln(rate_u / target)
     For calibrated p-values beta = 1/ln 10 and theta = -log10(target / tests per day).
+    The `calib_presumed_real` largest episodes are left out of both counts (an
+    outage, or the one going on, must not raise the bar for the next).
     Without `calibrate`, the fixed `threshold`.
     """
     n, T = evidence.shape
@@ -421,7 +457,7 @@ def calibrated_threshold(evidence: np.ndarray, tm: np.ndarray, cfg: CandidateCon
             lo = np.searchsorted(t_start, grid - cfg.calib_days * 1440.0, side="left")
             hi = np.searchsorted(t_start, grid, side="left")
             counts.append(hi - lo)
-        n_u, n_u2 = counts
+        n_u, n_u2 = (np.maximum(c - cfg.calib_presumed_real, 0) for c in counts)
         days = np.minimum(grid, cfg.calib_days * 1440.0) / 1440.0
         rate_u = (n_u + m) / (days + m / nominal_u)
         f = np.clip((n_u2 + m * 0.01) / (n_u + m), 1e-6, 0.999)

@@ -106,12 +106,12 @@ def generate(family: str, seed: int) -> Scenario:
         shape = rng.uniform(2.0, 6.0)
         growth = rng.uniform(0.0, 0.6)
     utc_h = (minutes / 60.0 + start.hour) % 24
-    day_idx = ((start.dayofweek * 1440 + minutes) // 1440)  # utc day counter
+    day_idx = ((start.day_of_week * 1440 + minutes) // 1440)  # utc day counter
     rate = np.empty((T, len(COUNTRIES)))
     for j, c in enumerate(COUNTRIES):
         lt = minutes + UTC_OFFSET_H[c] * 60
         lh = (lt / 60.0 + start.hour) % 24
-        ldow = ((start.dayofweek * 1440 + lt) // 1440) % 7
+        ldow = ((start.day_of_week * 1440 + lt) // 1440) % 7
         wd = _shape(lh, _WEEKDAY) ** gamma_exp
         we = _shape(lh, _WEEKEND) ** gamma_exp
         prof = np.where(ldow >= 5, we / we.mean(), wd / wd.mean()) * weekday_f[ldow]
