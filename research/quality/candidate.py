@@ -28,10 +28,10 @@ the same hour last week being as busy is enough to call it normal, a quiet
 holiday yesterday is outvoted by last week, and so on. With each component
 calibrated, one threshold means one false-alarm rate on every series.
 
-Robust to its own incidents: every row enters the history the hypotheses learn
-from clipped at the 0.999 quantile of its own predictive distribution, so an
-outage lifts nothing afterwards beyond that band (a real, lasting step up is
-still learnt, at the speed of that band).
+Robust to its own incidents: a row beyond the 0.999 quantile of the reference
+hypothesis (the weekly ones) enters the history the hypotheses learn from as
+that reference's mean, so an outage lifts nothing afterwards; a series beyond
+its band for half of the last 24 h has a new normal and is learnt as it is.
 
 Knobs (all in time or in probability, one in reports):
 - `threshold`: -log10 tail probability for "problems" (mixture, per window);
@@ -79,6 +79,7 @@ class CandidateConfig:
     growth_bounds: tuple[float, float] = (0.25, 4.0)
     growth_prior_rows: float = 4.0  # pseudo-rows at the lagged rate in each growth ratio
     clip_quantile: float = 0.999  # history rows enter the learning clipped at this quantile
+    lasting_hours: float = 24.0  # beyond the band for half of this long: a new normal, learnt as it is
     mask_pad_minutes: float = 30.0  # dispersion samples this close to a clipped row are left out
     warmup_days: float = 1.0  # no alarms before this much history
     min_coverage: float = 0.5  # a lagged window needs this share of its span observed
@@ -321,8 +322,14 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
         chunk = X[:, j0:j1]
         cap = np.maximum(upper, 1.0)
         clipped = any_ok & (chunk > cap)
+        # A row beyond the band is learnt as the reference's mean (an outage teaches
+        # nothing), unless the series has been beyond its band for most of the last
+        # `lasting_hours`: then that is its new normal, and it is learnt as it is.
+        lo_l = int(np.searchsorted(tm[:done], tau - cfg.lasting_hours * 60.0))
+        frac = (mask_cum[:, done] - mask_cum[:, lo_l]) / max(done - lo_l, 1)
+        lasting = (frac >= 0.5)[:, None]
         mask_cum[:, j0 + 1 : j1 + 1] = mask_cum[:, j0 : j0 + 1] + np.cumsum(clipped, axis=1)
-        clean[:, j0:j1] = np.where(any_ok, np.minimum(chunk, cap), chunk)
+        clean[:, j0:j1] = np.where(clipped & ~lasting, np.nan_to_num(ref), chunk)
         clean_cum[:, j0 + 1 : j1 + 1] = clean_cum[:, j0 : j0 + 1] + np.cumsum(clean[:, j0:j1], axis=1)
         pc = pred[:, :, j0:j1]
         pred_cum[:, :, j0 + 1 : j1 + 1] = pred_cum[:, :, j0 : j0 + 1] + np.cumsum(np.nan_to_num(pc, nan=0.0), axis=2)
