@@ -401,7 +401,7 @@ def _score(idx, keys, X, tm, pred, win_alpha, cfg: CandidateConfig, with_upper: 
         pv = np.where(wsum > 0, psum / np.maximum(wsum, 1), 1.0)
         pv_all[w] = np.where(warm[None, :], 1.0, pv)
         excess_all[w] = S - mmax
-    theta = calibrated_threshold(-np.log10(np.clip(pv_all, 1e-300, 1.0)).max(axis=0), tm, cfg)
+    theta = calibrated_threshold((-np.log10(np.clip(pv_all, 1e-300, 1.0))).max(axis=0), tm, cfg)
     evidence, level, elevated = levels(pv_all, excess_all, tm, cfg, theta)
     if first:
         level[:, :first] = NORMAL

@@ -21,7 +21,7 @@ KNOB = "false_episodes_per_day"  # the knob swept for leave-one-file-out
 
 def flags_of(r, cfg: cand.CandidateConfig) -> np.ndarray:
     """Incident openings of one detected series under `cfg` (only the calibration and level steps re-run)."""
-    ev = -np.log10(np.clip(r.pvalue, 1e-300, 1.0)).max(axis=0)
+    ev = (-np.log10(np.clip(r.pvalue, 1e-300, 1.0))).max(axis=0)
     theta = cand.calibrated_threshold(ev, r.minutes, cfg)
     _, lv, el = cand.levels(r.pvalue, r.excess, r.minutes, cfg, theta)
     return nab_eval.openings(r, lv[0], el[0])
