@@ -13,7 +13,7 @@ its own past errors:
     W0 same time last week     as it was (a quiet day just now must not lower every hypothesis)
     W2 same time two weeks ago x growth (last 24 h vs the same 24 h two weeks earlier)
     D  same time yesterday     x growth (last 24 h vs the 24 h before)
-    P  the recent level        (mean rate over the last 3 h), only where none of the above exists yet
+    P  the recent level        (mean rate over the last 3 h; it cannot raise an alarm on its own)
 
 For a trailing window of length T (in time: 5 min, 30 min, 2 h; never less
 than the current row) with observed sum S, each available hypothesis k gives a
@@ -299,16 +299,13 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
             lvl = _interval_sums(cc, tmd, np.array([tau - span]), np.array([tau]))[:, 0] / e_now
             pred[K - 1, :, j0:j1] = lvl[:, None] * e[None, :]
         win_alpha[:, :, :, j0:j1] = cur_win_alpha[..., None]
-        # the recent level P stands in only where no seasonal hypothesis exists yet
-        lag_ok = np.isfinite(pred[: K - 1, :, j0:j1]).any(axis=0)
-        pred[K - 1, :, j0:j1] = np.where(lag_ok, np.nan, pred[K - 1, :, j0:j1])
         # clip this chunk's rows into the learning history, at the upper band of the
-        # reference hypothesis: the weekly ones (mean), else yesterday, else the level.
+        # reference hypothesis: the weekly ones (mean), else yesterday; none yet: learn as is.
         # (The mixture is lenient for alarms; learning must not be: a long outage
         # would otherwise teach the adaptive hypotheses that it is normal.)
         ref = np.full((n, j1 - j0), np.nan)
         ref_a = np.full((n, j1 - j0), cfg.alpha_prior)
-        for group in (cfg.weekly_components, (cfg.daily_component,), (K - 1,)):
+        for group in (cfg.weekly_components, (cfg.daily_component,)):  # not P: it knows no time of day
             pg = pred[list(group), :, j0:j1]
             okg = np.isfinite(pg)
             cnt = okg.sum(axis=0)
@@ -390,6 +387,7 @@ def _score(idx, keys, X, tm, pred, win_alpha, cfg: CandidateConfig, with_upper: 
         wsum = np.zeros((n, T))
         mmax = np.zeros((n, T))
         ok &= ~warm[None, None, :]
+        ok &= ok[: K - 1].any(axis=0)[None]  # no seasonal hypothesis over the window: no evidence
         for k in range(K):
             okk = ok[k]
             pk = np.ones((n, T))
