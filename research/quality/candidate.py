@@ -62,6 +62,7 @@ class CandidateConfig:
     possible_threshold: float = 3.5  # -log10 p for "possible" and for "elevated"
     floor_reports: float = 10.0  # excess reports a window needs for "problems"
     windows_minutes: tuple[float, ...] = (5.0, 30.0, 120.0)
+    elevated_windows: int = 3  # the shortest windows whose band says "still elevated" (lifecycle recovery)
     confirm_minutes: float = 2.0  # "problems" must hold this long (at least one row)
     refit_minutes: float = 60.0  # hypotheses re-estimated this often (time, not rows)
     alpha_refit_minutes: float = 360.0  # dispersions re-estimated this often
@@ -100,7 +101,7 @@ class CandidateConfig:
     episode_gap_minutes: float = 120.0  # exceedances closer than this are one episode
     calib_prior_episodes: float = 3.0
     calib_presumed_real: int = 2  # the largest episodes in the history are presumed real events, not noise
-    min_threshold: float = 4.0
+    min_threshold: float = 7.0  # calibration only raises the bar: heavier tails than the model, never lighter
     max_threshold: float = 60.0
 
 
@@ -487,7 +488,8 @@ def levels(pvalue: np.ndarray, excess: np.ndarray, tm: np.ndarray, cfg: Candidat
     th_p = th * (cfg.possible_threshold / cfg.threshold)
     strong = ((ev_w >= th) & (excess >= cfg.floor_reports)).any(axis=0)
     moderate = ((ev_w >= th_p) & (excess >= cfg.floor_reports / 2)).any(axis=0)
-    elevated = (ev_w[0] >= th_p) & (excess[0] >= cfg.floor_reports / 2)
+    ne = cfg.elevated_windows
+    elevated = ((ev_w[:ne] >= th_p) & (excess[:ne] >= cfg.floor_reports / 2)).any(axis=0)
     # "problems" once strong on every row of the last confirm_minutes (the current row at least)
     T = len(tm)
     cs = _cum(strong.astype(float))
