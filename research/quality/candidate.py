@@ -80,6 +80,7 @@ class CandidateConfig:
     growth_bounds: tuple[float, float] = (0.25, 4.0)
     growth_prior_rows: float = 4.0  # pseudo-rows at the lagged rate in each growth ratio
     clip_quantile: float = 0.999  # history rows enter the learning clipped at this quantile
+    learn_beyond_band: str = "mean"  # a row beyond the band is learnt as the reference "mean" or as the "band" edge
     lasting_hours: float = 24.0  # beyond the band for half of this long: a new normal, learnt as it is
     mask_pad_minutes: float = 30.0  # dispersion samples this close to a clipped row are left out
     warmup_days: float = 1.0  # no alarms before this much history
@@ -327,7 +328,8 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
         frac = (mask_cum[:, done] - mask_cum[:, lo_l]) / max(done - lo_l, 1)
         lasting = (frac >= 0.5)[:, None]
         mask_cum[:, j0 + 1 : j1 + 1] = mask_cum[:, j0 : j0 + 1] + np.cumsum(clipped, axis=1)
-        clean[:, j0:j1] = np.where(clipped & ~lasting, np.nan_to_num(ref), chunk)
+        learnt = np.nan_to_num(ref) if cfg.learn_beyond_band == "mean" else cap
+        clean[:, j0:j1] = np.where(clipped & ~lasting, learnt, chunk)
         clean_cum[:, j0 + 1 : j1 + 1] = clean_cum[:, j0 : j0 + 1] + np.cumsum(clean[:, j0:j1], axis=1)
         pc = pred[:, :, j0:j1]
         pred_cum[:, :, j0 + 1 : j1 + 1] = pred_cum[:, :, j0 : j0 + 1] + np.cumsum(np.nan_to_num(pc, nan=0.0), axis=2)
