@@ -37,13 +37,20 @@ def main() -> None:
     ap.add_argument("--families", default=",".join(families.FAMILIES))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--partial", default=None, help="append each scenario's row here (JSON lines)")
     args = ap.parse_args()
     a, b = (int(x) for x in args.seeds.split("-"))
     fams = args.families.split(",")
-    jobs = [(args.detector, f, s) for f in fams for s in range(a, b + 1)]
+    # seed-major order, rows appended to --partial as they come: an interrupted run still reports every family
+    jobs = [(args.detector, f, s) for s in range(a, b + 1) for f in fams]
     t0 = time.perf_counter()
+    rows = []
     with Pool(args.workers) as pool:
-        rows = pool.map(_job, jobs, chunksize=1)
+        for row in pool.imap(_job, jobs, chunksize=1):
+            rows.append(row)
+            if args.partial:
+                with open(args.partial, "a") as fh:
+                    fh.write(json.dumps(row, default=str) + "\n")
     summ = ge.summarise(rows)
     pd.set_option("display.width", 200)
     print(f"{args.detector} seeds {args.seeds}  ({time.perf_counter() - t0:.0f} s)")
