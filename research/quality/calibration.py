@@ -32,7 +32,8 @@ def shares(seeds: range, fams=families.TRAP_FAMILIES, config=candidate.DEFAULT) 
             sc = families.generate(fam, seed)
             r = candidate.detect_frame(sc.matrix, config=config, with_upper=False)
             row0 = int(sc.matrix.index.searchsorted(sc.eval_start))
-            band = "scale<2/min" if sc.params["scale"] < 2 else ("scale<100/min" if sc.params["scale"] < 100 else "scale>=100/min")
+            scale = sc.params["scale"]
+            band = "scale<2/min" if scale < 2 else ("scale<100/min" if scale < 100 else "scale>=100/min")
             for wi, w in enumerate(config.windows_minutes):
                 stride = max(1, int(w))
                 pv = r.pvalue[wi][:, row0::stride].ravel()

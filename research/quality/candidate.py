@@ -268,7 +268,7 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
         ce = cumE[: done + 1]
         tmd = tm[:done]
         h = max(cfg.smooth_minutes, float(np.median(e)))
-        for k, (lag, span) in enumerate(zip(lags, spans)):
+        for k, (lag, span) in enumerate(zip(lags, spans, strict=True)):
             a, b = t - lag - h, t - lag + h
             cnt = _interval_sums(cc, tmd, a, b)
             ex = _interval_sums(ce[None, :], tmd, a, b)[0]
@@ -286,7 +286,7 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
             e_then = _interval_sums(ce[None, :], tmd, np.array([tau - span - lag]), np.array([tau - lag]))[0, 0]
             if e_now < cfg.min_coverage * span or e_then < cfg.min_coverage * span:
                 continue
-            r_now, r_then = g_now / e_now, g_then / e_then
+            r_then = g_then / e_then
             prior = cfg.growth_prior_rows * float(np.median(e))  # minutes of pseudo-exposure
             base = np.maximum(r_then, 1e-12)
             g = (g_now + prior * base) / (base * e_now + prior * base)

@@ -105,8 +105,6 @@ def generate(family: str, seed: int) -> Scenario:
     if family == "surge":
         shape = rng.uniform(2.0, 6.0)
         growth = rng.uniform(0.0, 0.6)
-    utc_h = (minutes / 60.0 + start.hour) % 24
-    day_idx = ((start.day_of_week * 1440 + minutes) // 1440)  # utc day counter
     rate = np.empty((T, len(COUNTRIES)))
     for j, c in enumerate(COUNTRIES):
         lt = minutes + UTC_OFFSET_H[c] * 60
@@ -196,7 +194,8 @@ def _outage(family, rng, rate, share, scale, T, hist_days, extra, counts, index)
     w = w / w.sum()
     delays = np.zeros(len(affected))
     if family == "worldwide":
-        reg_delay = {r: d for r, d in zip(REGIONS, rng.permutation([0.0, rng.uniform(0, 20), rng.uniform(0, 20)]))}
+        delays_by_region = rng.permutation([0.0, rng.uniform(0, 20), rng.uniform(0, 20)])
+        reg_delay = dict(zip(REGIONS, delays_by_region, strict=True))
         delays = np.array([reg_delay[REGION[COUNTRIES[j]]] for j in affected])
     tt = np.arange(L)[:, None]
     active = (tt >= delays[None, :]).astype(float) * w[None, :]
@@ -206,7 +205,8 @@ def _outage(family, rng, rate, share, scale, T, hist_days, extra, counts, index)
     for a, j in enumerate(affected):
         extra[onset : onset + L, j, code_i, feat] += add[:, a, :]
     end = onset + L
-    return {"onset": index[onset], "end": index[min(end, T - 1)], "phases": [(index[a], index[min(b, T - 1)]) for a, b in phases],
+    spans = [(index[a], index[min(b, T - 1)]) for a, b in phases]
+    return {"onset": index[onset], "end": index[min(end, T - 1)], "phases": spans,
             "regions": sorted(regions), "code": OUTAGE_CODES[code_i], "features": [FEATURES[f] for f in feat],
             "mult": round(mult, 2), "plateau_per_min": round(plateau, 2), "worldwide": len(regions) == 3}  # fmt: skip
 

@@ -111,8 +111,9 @@ def openings(result, level: np.ndarray, elevated: np.ndarray) -> np.ndarray:
     after 15 quiet minutes, a relapse within 2 h is the same incident), so a
     flag is an incident opening of a replay over that series.
     """
-    scored = ports.Scored(index=result.index, keys=[ports.TOTAL], counts=result.counts.T,
-                          expected=result.expected.T, level=level[None, :].T if level.ndim == 1 else level.T,
-                          evidence=result.evidence.T, elevated=(elevated[None, :] if elevated.ndim == 1 else elevated).T)  # fmt: skip
+    level = level[None, :] if level.ndim == 1 else level
+    elevated = elevated[None, :] if elevated.ndim == 1 else elevated
+    scored = ports.Scored(index=result.index, keys=[ports.TOTAL], counts=result.counts.T, expected=result.expected.T,
+                          level=level.T, evidence=result.evidence.T, elevated=elevated.T)  # fmt: skip
     found = ports.incidents_over(scored, from_row=0)
     return np.asarray(sorted({int(result.index.get_loc(s.detected_at)) for s in found}), dtype=int)

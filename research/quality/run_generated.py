@@ -16,7 +16,8 @@ from multiprocessing import Pool
 
 import pandas as pd
 
-from . import candidate, families, generated_eval as ge, ports
+from . import candidate, families, ports
+from . import generated_eval as ge
 
 
 def _scorer(name: str):

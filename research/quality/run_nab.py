@@ -15,7 +15,6 @@ import numpy as np
 from . import candidate as cand
 from . import nab_eval, ports
 
-
 KNOB = "false_episodes_per_day"  # the knob swept for leave-one-file-out
 
 
