@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from analytics.bucketing import bucket_range
 from analytics.replay import replay_service
 from analytics.serializers import IncidentSerializer
+from analytics.widespread import regroup
 from reports.imports import ImportFailed, import_csv
 from reports.models import Service
 
@@ -46,6 +47,9 @@ class Command(BaseCommand):
             say(f"{service.slug}:")
             replayed = replay_service(service_id=service.id, start=result.start, end=result.end, progress=say)
             incidents.extend(replayed.incidents)
+        # Widespread events once every service is replayed: the grouping needs all their incidents.
+        events = regroup(start=result.start, end=result.end)
+        say(f"{len(events)} widespread event(s)")
         data = {"incidents": IncidentSerializer(sorted(incidents, key=lambda i: i.started_at), many=True).data}
         if output:
             output.write_text(json.dumps(data, indent=2, default=str))
