@@ -23,6 +23,7 @@ from reports.models import Service
 from reports.regions import region_names
 
 from . import charts, selectors
+from .event_selectors import ongoing_events
 from .summary import status_sentence
 
 CHARTS = ("timeline", "map", *selectors.BREAKDOWNS)
@@ -227,7 +228,7 @@ def home(request: HttpRequest) -> HttpResponse:
         row["level_label"] = Level(row["level"]).label
         row["sparkline"] = charts.sparkline_points(selectors.series(service_id=row["service"].id, win=day))
     rows.sort(key=lambda row: -row["level"])  # stable: within a level, most reports in the last hour first
-    return render(request, "public/home.html", {"rows": rows, "q": q})
+    return render(request, "public/home.html", {"rows": rows, "q": q, "events": ongoing_events()})
 
 
 @require_GET

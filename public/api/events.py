@@ -1,14 +1,15 @@
 """`GET /api/v1/events/` and `/api/v1/events/<id>/`: widespread events, many services at once."""
 
 import django_filters
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Max, Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
-from analytics.models import EventMember, WidespreadEvent
+from analytics.models import WidespreadEvent
 from analytics.serializers import EventSerializer
 from common.api.caching import ConditionalGetMixin
 from common.api.pagination import EventCursorPagination
+from public.event_selectors import event_queryset
 from reports.regions import REGIONS
 
 
@@ -35,13 +36,6 @@ class EventFilter(django_filters.FilterSet):
         rows = queryset.values_list("id", "scope")
         ids = [pk for pk, scope in rows if value in ((scope or {}).get("regions") or [value])]
         return queryset.filter(id__in=ids)
-
-
-def event_queryset():
-    members = EventMember.objects.select_related("incident__service").order_by(
-        "joined_at", "incident__started_at", "id"
-    )
-    return WidespreadEvent.objects.prefetch_related(Prefetch("members", queryset=members))
 
 
 class EventListView(ConditionalGetMixin, generics.ListAPIView):

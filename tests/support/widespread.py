@@ -33,12 +33,19 @@ def resolved_at(item: dict) -> pd.Timestamp:
     return item["ended_at"] + pd.Timedelta(minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES - 1)
 
 
-def run_live(services: list[Service], items: list[dict], *, until: pd.Timestamp | None = None) -> list[str]:
-    """Open and resolve the incidents in time order as the tick would, grouping each; returns the announcements."""
+def run_live(
+    services: list[Service], items: list[dict], *, until: pd.Timestamp | None = None, publish=None
+) -> list[str]:
+    """Open and resolve the incidents in time order as the tick would, grouping each; returns the announcements.
+
+    `publish`: also hand each announcement on (publish_widespread_event, for the webhooks).
+    """
     said: list[str] = []
 
     def announce(event_id, kind, incident_id):
         said.append(kind)
+        if publish is not None:
+            publish(event_id, kind, incident_id)
 
     actions = [(i["detected_at"], 1, n) for n, i in enumerate(items)]
     actions += [(resolved_at(i), 0, n) for n, i in enumerate(items)]  # a resolution first at the same minute
