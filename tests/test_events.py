@@ -1,7 +1,10 @@
 """Widespread events from generated incident sets, grouped live (in time order) and by the replay."""
 
+import threading
+
 import pandas as pd
 import pytest
+from django.db import connection, connections
 
 from analytics import widespread
 from analytics.core.lifecycle import OPENED, IncidentState
@@ -142,3 +145,32 @@ def test_the_tick_groups_an_incident_when_it_opens_after_commit(two_hundred, dja
         save_state(service_id=services[last["service"]].pk, state=state, incident=None, events=[OPENED])
     (event,) = WidespreadEvent.objects.all()
     assert event.members.count() == 12 and event.provider == "azure"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL (SQLite serialises writers)")
+def test_two_workers_grouping_at_once_form_one_event(transactional_db):
+    providers = fleet(200, seed=1)
+    services = make_fleet(providers)
+    items = provider_outage(fleet_providers=providers, provider="gcp", onset=ONSET, hit=12, seed=9)
+    load_resolved(services, items)
+    Incident.objects.update(status="ongoing", ended_at=None)
+    last_two = list(Incident.objects.order_by("-detected_at", "-id").values_list("id", flat=True)[:2])
+    barrier, errors = threading.Barrier(2), []
+
+    def worker(pk):
+        try:
+            barrier.wait()
+            widespread.group(incident_id=pk)
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(pk,)) for pk in last_two]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    (event,) = WidespreadEvent.objects.all()
+    assert event.members.count() == 12
