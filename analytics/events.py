@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 # Sent with incident_id and event; receivers must not raise into the tick.
 incident_event = Signal()
+# Sent with event_id (a WidespreadEvent), kind (analytics.widespread.EVENT_TYPES) and incident_id
+# (the member that joined or resolved it; None when it opened).
+widespread_event = Signal()
 
 
 def publish_incident_event(*, incident_id: int, event: str) -> None:
@@ -24,3 +27,9 @@ def publish_incident_event(*, incident_id: int, event: str) -> None:
         raise ValueError(f"unknown incident event {event!r}")
     log.info("incident %s: %s", incident_id, event)
     incident_event.send(sender=None, incident_id=incident_id, event=event)
+
+
+def publish_widespread_event(event_id: int, kind: str, incident_id: int | None) -> None:
+    """Announce a widespread event opening, a service joining it, or its end."""
+    log.info("widespread event %s: %s (incident %s)", event_id, kind, incident_id)
+    widespread_event.send(sender=None, event_id=event_id, kind=kind, incident_id=incident_id)

@@ -10,10 +10,11 @@ import pandas as pd
 from django.conf import settings
 from django.db import transaction
 
-from .core.lifecycle import UPDATED, IncidentState, LifecycleConfig
+from .core.lifecycle import OPENED, RESOLVED, UPDATED, IncidentState, LifecycleConfig
 from .core.scope import scope_of
-from .events import publish_incident_event
+from .events import publish_incident_event, publish_widespread_event
 from .models import Incident
+from .widespread import group, member_resolved
 
 
 def lifecycle_config() -> LifecycleConfig:
@@ -75,4 +76,14 @@ def save_state(*, service_id: int, state: IncidentState, incident: Incident | No
     incident.save()
     for event in dict.fromkeys(events):
         transaction.on_commit(lambda event=event, pk=incident.pk: publish_incident_event(incident_id=pk, event=event))
+    # Widespread events only when an incident opens or resolves, after commit (the grouping must see
+    # the other workers' committed incidents); robust: a grouping error is logged, never the tick's.
+    if OPENED in events:
+        transaction.on_commit(
+            lambda pk=incident.pk: group(incident_id=pk, announce=publish_widespread_event), robust=True
+        )
+    elif RESOLVED in events:
+        transaction.on_commit(
+            lambda pk=incident.pk: member_resolved(incident_id=pk, announce=publish_widespread_event), robust=True
+        )
     return incident

@@ -186,3 +186,66 @@ class ServiceStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id}: {self.get_level_display()}"
+
+
+class WidespreadEvent(models.Model):
+    """Incidents of many services that started together: one outage of something they share.
+
+    Formed and grown by analytics.widespread with analytics.core.grouping's rule.
+    """
+
+    class Status(models.TextChoices):
+        ONGOING = "ongoing"
+        RESOLVED = "resolved"
+
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ONGOING)
+    started_at = models.DateTimeField(help_text="The earliest onset of its members.")
+    detected_at = models.DateTimeField(help_text="When enough incidents had opened to tell it from chance.")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When its last member resolved.")
+    # {"regions": [...], "codes": [...]}: regions any member covers, codes two or more agree on.
+    scope = models.JSONField(default=dict)
+    # Onsets per minute of all services together when it formed (the chance sentence's input).
+    rate_per_minute = models.FloatField()
+    chance = models.FloatField(help_text="Chance of so large a cluster somewhere in a day of quiet operation.")
+    provider = models.CharField(max_length=64, blank=True)
+    provider_members = models.PositiveIntegerField(default=0)
+    provider_share = models.FloatField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["status", "started_at"], name="event_status_started_idx"),
+            models.Index(fields=["started_at"], name="event_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.pk} {self.get_status_display()} since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class EventMember(models.Model):
+    """One incident in a widespread event, and when it joined."""
+
+    event = models.ForeignKey(WidespreadEvent, on_delete=models.CASCADE, related_name="members")
+    # One event per incident: two workers grouping at once cannot both claim it.
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="event_membership")
+    joined_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["joined_at", "incident__started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} in {self.event_id}"
+
+
+class EventGroupingLock(models.Model):
+    """Singleton row locked while grouping: concurrent groupings run one after the other.
+
+    Each grouping runs after its incident's transaction committed and sees what
+    the previous one wrote, so racing batches never form two events of one outage.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+
+    def __str__(self) -> str:
+        return "event grouping lock"

@@ -23,6 +23,8 @@ WEB_ENV = {
     "TREMOR_NUM_PROXIES": "1",
 }
 BENCHES = ["intake", "bulk", "pages", "bucketing", "tick", "replay"]
+# Run only when named (`--only grouping`): not part of --smoke's time budget (tests/test_bench_smoke.py).
+OPTIONAL = ["grouping"]
 
 
 def _setup_django(stack: Stack, *, collectstatic: bool = False) -> None:
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     # In suite order: the web benchmarks first, then those that stop the web server.
-    wanted = [name for name in BENCHES if name in args.only.split(",")]
+    wanted = [name for name in BENCHES + OPTIONAL if name in args.only.split(",")]
     started = time.monotonic()
 
     # SIGTERM (a CI timeout, Ctrl-C's cousin) unwinds through the `finally`s that stop every server.
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         web_idle = max((rss_kib(p) for p in web.worker_pids()), default=0)
         web_peak = 0
         for name in wanted:
-            if name in ("bucketing", "tick", "replay") and web is not None:
+            if name in ("bucketing", "tick", "replay", "grouping") and web is not None:
                 # The web server is done: record its workers' peak before stopping it.
                 web_peak = web.peak_worker_rss_kib()
                 web.stop()

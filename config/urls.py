@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from public import badges
+from public.api import events as events_api
 from public.api import incidents as incidents_api
 from public.api import services as read_api
 from reports import views as web
@@ -19,6 +20,8 @@ api_v1 = [
     path("webhooks/", include("webhooks.urls")),
     path("incidents/", incidents_api.IncidentListView.as_view(), name="api-incident-list"),
     path("incidents/<int:pk>/", incidents_api.IncidentDetailView.as_view(), name="api-incident-detail"),
+    path("events/", events_api.EventListView.as_view(), name="api-event-list"),
+    path("events/<int:pk>/", events_api.EventDetailView.as_view(), name="api-event-detail"),
 ]
 
 urlpatterns = [

@@ -1,4 +1,5 @@
-"""Demo data for `./tremor up`: tesla with two ordinary weeks and the 14 Feb 2023 outage in the last day."""
+"""Demo data for `./tremor up`: tesla with two ordinary weeks and the 14 Feb 2023 outage in the last day,
+and a fleet of 40 services with a widespread outage going on (demo.fleet)."""
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from reports.models import Service
 from reports.services import service_create
 
 from . import scenarios
+from .fleet import load_fleet
 
 SERVICE = "tesla"
 
@@ -19,7 +21,7 @@ def load_demo(*, now: datetime, reset: bool = False, progress: Callable[[str], N
     existing = Service.objects.filter(slug=SERVICE).first()
     if existing is not None and not reset:
         progress(f"demo: service {SERVICE!r} exists, keeping it (seed_demo --reset reloads it)")
-        return 0
+        return load_fleet(now=now, progress=progress)
     if existing is not None:
         existing.delete()
     service_create(slug=SERVICE, name="Tesla", homepage_url="https://www.tesla.com", features=scenarios.TESLA_FEATURES)
@@ -35,4 +37,4 @@ def load_demo(*, now: datetime, reset: bool = False, progress: Callable[[str], N
     replayed = replay_service(service_id=service_id, start=now - timedelta(days=2), end=now)
     status_after_replay(service_id=service_id, result=replayed, now=now)
     progress(f"demo: detection replayed over the last two days: {len(replayed.incidents)} incident(s)")
-    return result.rows
+    return result.rows + load_fleet(now=now, progress=progress)

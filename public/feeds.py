@@ -1,5 +1,7 @@
 """Atom feeds of incidents: all services (`/incidents/feed/`) and one (`/status/<slug>/feed/`).
 
+Widespread events have their own (`/events/feed/`).
+
 An entry is an incident; its `updated` moves when the incident changes, so
 feed readers show an update when it escalates, spreads or is resolved.
 """
@@ -11,8 +13,11 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics.models import Incident, Level
+from analytics.models import Incident, Level, WidespreadEvent
 from reports.models import Service
+
+from .event_selectors import event_queryset
+from .event_text import event_chance_sentence, event_headline
 
 FEED_LENGTH = 50
 
@@ -101,3 +106,46 @@ class ServiceIncidentFeed(IncidentFeed):
 
     def items(self, service: Service):
         return service.incidents.select_related("service").order_by("-updated_at", "-id")[:FEED_LENGTH]
+
+
+class EventFeed(Feed):
+    """Widespread events (`/events/feed/`): an entry per event, updated as services join and when it ends."""
+
+    feed_type = Atom1Feed
+    title = "Tremor widespread events"
+    subtitle = "Outages of many services at once (a cloud, CDN or network provider), newest first."
+    author_name = "Tremor"
+
+    def link(self) -> str:
+        return reverse("home")
+
+    def feed_guid(self) -> str:
+        return "tag:tremor,2026:events"
+
+    def items(self):
+        return event_queryset().order_by("-updated_at", "-id")[:FEED_LENGTH]
+
+    def item_title(self, item: WidespreadEvent) -> str:
+        return event_headline(item)
+
+    def item_description(self, item: WidespreadEvent) -> str:
+        names = ", ".join(m.incident.service.name for m in item.members.all())
+        return f"{event_chance_sentence(item)} Services, in the order they joined: {names}."
+
+    def item_link(self, item: WidespreadEvent) -> str:
+        return reverse("event", args=[item.pk])
+
+    def item_guid(self, item: WidespreadEvent) -> str:
+        return f"tag:tremor,2026:event:{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: WidespreadEvent):
+        return item.detected_at
+
+    def item_updateddate(self, item: WidespreadEvent):
+        return item.updated_at
+
+    def item_categories(self, item: WidespreadEvent):
+        provider = [item.provider] if item.provider else []
+        return [item.status, *(m.incident.service.slug for m in item.members.all()), *provider]

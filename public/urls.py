@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import badges, feeds, views
+from . import badges, event_views, feeds, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,6 +14,8 @@ urlpatterns = [
     path("incidents/feed/", feeds.IncidentFeed(), name="incident-feed"),
     path("incidents/<int:pk>/", views.incident_page, name="incident"),
     path("incidents/<int:pk>/chart/timeline.<str:fmt>", views.incident_chart, name="incident-chart"),
+    path("events/feed/", feeds.EventFeed(), name="event-feed"),
+    path("events/<int:pk>/", event_views.event_page, name="event"),
     path("embed/status/<slug:slug>/", views.embed_status, name="embed-status"),
     path("embed/incidents/<int:pk>/", views.embed_incident, name="embed-incident"),
 ]

@@ -23,6 +23,7 @@ from reports.models import Service
 from reports.regions import region_names
 
 from . import charts, selectors
+from .event_selectors import ongoing_events
 from .summary import status_sentence
 
 CHARTS = ("timeline", "map", *selectors.BREAKDOWNS)
@@ -221,7 +222,7 @@ def home(request: HttpRequest) -> HttpResponse:
     else:
         # Anonymous and the same for everyone within a minute: one computation per minute, not per visit.
         rows = _cached(f"home:{win.end:%Y%m%d%H%M}", lambda: _home_rows(Service.objects.filter(active=True), win))
-    return render(request, "public/home.html", {"rows": rows, "q": q})
+    return render(request, "public/home.html", {"rows": rows, "q": q, "events": ongoing_events()})
 
 
 def _home_rows(services, win: selectors.Window) -> list[dict]:

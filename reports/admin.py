@@ -12,7 +12,8 @@ class FeatureInline(admin.TabularInline):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "active")
+    list_display = ("name", "slug", "active", "providers")
+    search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [FeatureInline]
 

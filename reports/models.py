@@ -24,6 +24,9 @@ class Service(models.Model):
     name = models.CharField(max_length=120)
     homepage_url = models.URLField(blank=True)
     active = models.BooleanField(default=True)
+    # What the service runs on ("aws:us-east-1", "cloudflare"): lets a widespread event name a
+    # likely common cause (analytics.core.grouping.attribute_provider). Lowercase, no spaces.
+    providers = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

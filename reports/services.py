@@ -179,3 +179,33 @@ def reports_bulk_insert(*, items: Sequence[ReportInput], source: str, now: datet
         ids = sorted(row[0] for row in cursor.fetchall())
     report_outcome(source=source, outcome="accepted", count=len(ids))
     return ids
+
+
+def parse_providers(value: str | Iterable[str]) -> list[str]:
+    """'aws:us-east-1; Cloudflare' -> ['aws:us-east-1', 'cloudflare']: lowercase, sorted, no duplicates."""
+    items = value.split(";") if isinstance(value, str) else value
+    providers = sorted({p.strip().lower() for p in items if p and p.strip()})
+    for p in providers:
+        if len(p) > 64 or any(c.isspace() for c in p):
+            raise ValueError(f"provider {p!r}: at most 64 characters, no spaces")
+    return providers
+
+
+@transaction.atomic
+def services_import(*, rows: Sequence[dict]) -> tuple[int, int]:
+    """Create or update services (slug, name, homepage_url, providers); all rows or none. (created, updated)."""
+    created = updated = 0
+    for line, row in enumerate(rows, start=2):
+        slug, name = (row.get("slug") or "").strip(), (row.get("name") or "").strip()
+        if not slug or not name or slugify(slug) != slug:
+            raise ValueError(f"line {line}: a slug (lowercase letters, digits, dashes) and a name are required")
+        try:
+            providers = parse_providers(row.get("providers") or "")
+        except ValueError as exc:
+            raise ValueError(f"line {line}: {exc}") from None
+        fields = {"name": name, "providers": providers}
+        if row.get("homepage_url"):
+            fields["homepage_url"] = row["homepage_url"].strip()
+        _, was_created = Service.objects.update_or_create(slug=slug, defaults=fields)
+        created, updated = created + was_created, updated + (not was_created)
+    return created, updated

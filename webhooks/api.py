@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from analytics.core.lifecycle import EVENT_TYPES
 from analytics.models import Level
+from analytics.widespread import EVENT_TYPES as WIDESPREAD_TYPES
 from common.api.caching import ConditionalGetMixin
 from common.api.pagination import DeliveryCursorPagination, SubscriptionCursorPagination
 from reports.models import Service
@@ -58,7 +59,9 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         required=False,
     )
     regions = serializers.ListField(child=serializers.ChoiceField(choices=REGIONS), required=False)
-    events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES), required=False)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EVENT_TYPES + WIDESPREAD_TYPES), required=False
+    )
     min_level = serializers.ChoiceField(choices=list(LEVELS), required=False, default="possible")
     secret = StrictCharField(
         write_only=True, required=False, min_length=24, max_length=128, help_text="Default: generated."

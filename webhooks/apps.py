@@ -8,8 +8,9 @@ class WebhooksConfig(AppConfig):
 
     def ready(self):
         # Receivers import models, which only exist once the app registry is ready.
-        from analytics.events import incident_event
+        from analytics.events import incident_event, widespread_event
 
-        from .receivers import on_incident_event
+        from .receivers import on_incident_event, on_widespread_event
 
         incident_event.connect(on_incident_event, dispatch_uid="webhooks-incident-event")
+        widespread_event.connect(on_widespread_event, dispatch_uid="webhooks-widespread-event")

@@ -4,6 +4,7 @@ import logging
 
 from .services import event_record
 from .tasks import fan_out
+from .widespread import widespread_record
 
 log = logging.getLogger(__name__)
 
@@ -20,4 +21,15 @@ def on_incident_event(sender, *, incident_id: int, event: str, **kwargs) -> None
     try:
         fan_out.delay(record.pk)
     except Exception as exc:  # broker down: the detection tick must not fail over a webhook
+        log.warning("webhooks: could not queue fan-out of %s (%s); the sweeper will", record.uid, exc)
+
+
+def on_widespread_event(sender, *, event_id: int, kind: str, incident_id: int | None, **kwargs) -> None:
+    """The same for a widespread event (opened, a service joined, resolved)."""
+    record = widespread_record(event_id=event_id, kind=kind, incident_id=incident_id)
+    if record is None:
+        return
+    try:
+        fan_out.delay(record.pk)
+    except Exception as exc:  # broker down: the grouping must not fail over a webhook
         log.warning("webhooks: could not queue fan-out of %s (%s); the sweeper will", record.uid, exc)

@@ -22,6 +22,7 @@ from analytics.serializers import IncidentSerializer
 
 from . import signing, transport
 from .models import Delivery, DeliveryAttempt, Event, Subscription
+from .widespread import WIDESPREAD_TYPES, widespread_matches
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +74,19 @@ def _matches(sub: Subscription, event: Event, already: set[int]) -> bool:
 def fan_out_event(*, event_id: int) -> list[tuple[int, int]]:
     """Create one delivery per matching subscription; returns (subscription, incident) pairs to deliver."""
     event = Event.objects.select_related("incident").get(pk=event_id)
-    already = set(
-        Delivery.objects.filter(incident_id=event.incident_id).values_list("subscription_id", flat=True).distinct()
+    # Widespread events ride on their anchor incident's deliveries (webhooks.widespread); each kind
+    # has its own "already got the start of it".
+    widespread = event.type in WIDESPREAD_TYPES
+    prior = Delivery.objects.filter(incident_id=event.incident_id)
+    prior = (
+        prior.filter(event__type__in=WIDESPREAD_TYPES)
+        if widespread
+        else prior.exclude(event__type__in=WIDESPREAD_TYPES)
     )
+    already = set(prior.values_list("subscription_id", flat=True).distinct())
+    matches = widespread_matches if widespread else _matches
     active = Subscription.objects.filter(is_active=True).prefetch_related("services")
-    subs = [s for s in active if _matches(s, event, already)]
+    subs = [s for s in active if matches(s, event, already)]
     now = timezone.now()
     with transaction.atomic():
         Delivery.objects.bulk_create(

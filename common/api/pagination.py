@@ -45,6 +45,13 @@ class IncidentCursorPagination(_Cursor):
     page_size = 50
 
 
+class EventCursorPagination(_Cursor):
+    """For `/api/v1/events/`: newest onset first (index event_started_idx)."""
+
+    ordering = ("-started_at", "-id")
+    page_size = 50
+
+
 class DeliveryCursorPagination(_Cursor):
     ordering = ("-id",)
     page_size = 50

@@ -9,6 +9,7 @@ from analytics.bucketing import bucket_range
 from analytics.models import Level
 from analytics.replay import replay_service, status_after_replay
 from analytics.serializers import IncidentSerializer
+from analytics.widespread import regroup
 from reports.imports import ImportFailed, import_csv
 from reports.models import Service
 
@@ -50,6 +51,9 @@ class Command(BaseCommand):
             if status_after_replay(service_id=service.id, result=replayed):
                 level = Level(replayed.last_level).label
                 say(f"  reached the present: status {level} at {replayed.last_minute:%H:%M} UTC, the tick goes on")
+        # Widespread events once every service is replayed: the grouping needs all their incidents.
+        events = regroup(start=result.start, end=result.end)
+        say(f"{len(events)} widespread event(s)")
         data = {"incidents": IncidentSerializer(sorted(incidents, key=lambda i: i.started_at), many=True).data}
         if output:
             output.write_text(json.dumps(data, indent=2, default=str))

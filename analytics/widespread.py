@@ -1,0 +1,209 @@
+"""Widespread events in the database: the grouping rule (analytics.core.grouping) applied to incidents.
+
+The live tick calls `incident_opened` / `incident_resolved` after the incident's
+transaction commits (analytics.incidents.save_state), so grouping costs nothing
+on a tick where no incident opens or resolves. The replay calls `regroup` after
+every service is replayed: the same functions in detection order, each seeing
+the incidents as they stood at that incident's detection (`as_of`), which is
+what the live tick saw.
+"""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+
+from reports.models import Service
+
+from .core.grouping import (
+    DEFAULT_GROUPING,
+    EventView,
+    GroupingConfig,
+    Onset,
+    attribute_provider,
+    cluster_chance,
+    combined_scope,
+    form,
+    join_target,
+    pooled_rate,
+)
+from .models import EventGroupingLock, EventMember, Incident, WidespreadEvent
+
+# Sent (event_id, event type, incident_id or None) after commit; analytics.events connects webhooks.
+Announce = Callable[[int, str, int | None], None]
+OPENED, JOINED, RESOLVED = "event.opened", "event.service_joined", "event.resolved"
+EVENT_TYPES = (OPENED, JOINED, RESOLVED)
+
+
+def _onset(incident: Incident) -> Onset:
+    scope = incident.scope or {}
+    return Onset(
+        incident_id=incident.pk,
+        service_id=incident.service_id,
+        started_at=pd.Timestamp(incident.started_at),
+        regions=frozenset(scope.get("regions", [])) if incident.is_regional else frozenset(),
+        codes=frozenset(scope.get("codes", [])),
+        providers=frozenset(incident.service.providers or []),
+    )
+
+
+def chance_rate(*, before: datetime, known_at: datetime, config: GroupingConfig = DEFAULT_GROUPING) -> float:
+    """Pooled onsets per minute of the active services, from their incidents started before `before`.
+
+    Only incidents detected by `known_at`: what the live tick could count then, so the replay counts the same.
+    """
+    since = before - timedelta(days=config.history_days)
+    incidents = Incident.objects.filter(
+        service__active=True, started_at__gte=since, started_at__lt=before, detected_at__lte=known_at
+    ).count()
+    return pooled_rate(incidents=incidents, services=Service.objects.filter(active=True).count(), config=config)
+
+
+def provider_shares() -> dict[str, float]:
+    """Each provider's share of the active services."""
+    rows = list(Service.objects.filter(active=True).values_list("providers", flat=True))
+    counts: dict[str, int] = {}
+    for providers in rows:
+        for p in set(providers or []):
+            counts[p] = counts.get(p, 0) + 1
+    return {p: n / len(rows) for p, n in counts.items()} if rows else {}
+
+
+def _ongoing_at(incident: Incident, as_of: datetime) -> bool:
+    """Whether the incident was still open at `as_of`, also when the replay knows its end already.
+
+    The lifecycle resolves an incident `recovery_minutes - 1` after the end it
+    stamps (its first recovered minute): until then the live tick saw it ongoing.
+    """
+    if incident.ended_at is None:
+        return True
+    return incident.ended_at + timedelta(minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES - 1) > as_of
+
+
+def _ongoing_events(as_of: datetime) -> list[tuple[WidespreadEvent, EventView]]:
+    """Events some member of which was still ongoing at `as_of`."""
+    events = WidespreadEvent.objects.filter(
+        started_at__gte=as_of - timedelta(days=2), detected_at__lte=as_of
+    ).prefetch_related("members__incident__service")
+    views = []
+    for event in events:
+        incidents = [m.incident for m in event.members.all()]
+        if not any(_ongoing_at(i, as_of) for i in incidents):
+            continue
+        onsets = [_onset(i) for i in incidents]
+        regions = frozenset() if any(not o.regions for o in onsets) else frozenset().union(*(o.regions for o in onsets))
+        starts = [o.started_at for o in onsets]
+        views.append((event, EventView(event.pk, min(starts), max(starts), regions)))
+    return views
+
+
+def _refresh(event: WidespreadEvent, *, shares: dict[str, float]) -> None:
+    """Scope, start and provider from the members as they are now."""
+    incidents = [m.incident for m in event.members.select_related("incident__service")]
+    onsets = [_onset(i) for i in incidents]
+    event.scope = combined_scope(onsets)
+    event.started_at = min(i.started_at for i in incidents)
+    event.chance = cluster_chance(onsets, rate=event.rate_per_minute)
+    attribution = attribute_provider(onsets, shares=shares)
+    event.provider = attribution.provider if attribution else ""
+    event.provider_members = attribution.members if attribution else 0
+    event.provider_share = attribution.share if attribution else None
+    event.save()
+
+
+def group(*, incident_id: int, as_of: datetime | None = None, announce: Announce | None = None) -> str | None:
+    """Put a newly opened incident in an event (joining one, or forming one); returns what happened."""
+    with transaction.atomic():
+        EventGroupingLock.objects.select_for_update().get_or_create(id=1)
+        incident = Incident.objects.select_related("service").filter(pk=incident_id).first()
+        if incident is None or hasattr(incident, "event_membership"):
+            return None  # gone, or grouped already (a rerun)
+        as_of = as_of or incident.detected_at
+        new = _onset(incident)
+        ongoing = _ongoing_events(as_of)
+        target = join_target(new, [view for _, view in ongoing])
+        if target is not None:
+            event = next(e for e, _ in ongoing if e.pk == target)
+            EventMember.objects.create(event=event, incident=incident, joined_at=as_of)
+            event.status, event.ended_at = WidespreadEvent.Status.ONGOING, None
+            _refresh(event, shares=provider_shares())
+            _after_commit(announce, event.pk, JOINED, incident.pk)
+            return JOINED
+        width = timedelta(minutes=DEFAULT_GROUPING.window_minutes)
+        nearby = (
+            Incident.objects.select_related("service")
+            .filter(service__active=True, event_membership__isnull=True, detected_at__lte=as_of)
+            .filter(started_at__gte=incident.started_at - width, started_at__lte=incident.started_at + width)
+            .exclude(pk=incident.pk)
+        )
+        others = [_onset(i) for i in nearby]
+        if len({o.service_id for o in others} - {new.service_id}) + 1 < DEFAULT_GROUPING.min_services:
+            return None  # the common case: too few incidents nearby to test, no rate to count
+        rate = chance_rate(before=incident.started_at - width, known_at=as_of)
+        formed = form(new, others, rate=rate)
+        if formed is None:
+            return None
+        event = WidespreadEvent(
+            status=WidespreadEvent.Status.ONGOING, started_at=formed.members[0].started_at, detected_at=as_of,
+            rate_per_minute=rate, chance=formed.chance,
+        )  # fmt: skip
+        event.save()
+        EventMember.objects.bulk_create(
+            [EventMember(event=event, incident_id=m.incident_id, joined_at=as_of) for m in formed.members]
+        )
+        _refresh(event, shares=provider_shares())
+        _after_commit(announce, event.pk, OPENED, None)
+        return OPENED
+
+
+def member_resolved(*, incident_id: int, announce: Announce | None = None) -> bool:
+    """Close the incident's event when this was its last ongoing member; True if it closed."""
+    with transaction.atomic():
+        EventGroupingLock.objects.select_for_update().get_or_create(id=1)
+        membership = EventMember.objects.select_related("event").filter(incident_id=incident_id).first()
+        if membership is None:
+            return False
+        event = membership.event
+        ends = list(Incident.objects.filter(event_membership__event=event).values_list("ended_at", flat=True))
+        if any(end is None for end in ends):
+            return False
+        if event.status == WidespreadEvent.Status.RESOLVED:
+            # A member that relapsed and resolved again moves the end; the event was announced resolved already.
+            if event.ended_at != max(ends):
+                event.ended_at = max(ends)
+                event.save(update_fields=["ended_at", "updated_at"])
+            return False
+        event.status, event.ended_at = WidespreadEvent.Status.RESOLVED, max(ends)
+        event.save(update_fields=["status", "ended_at", "updated_at"])
+        _after_commit(announce, event.pk, RESOLVED, incident_id)
+        return True
+
+
+def _after_commit(announce: Announce | None, event_id: int, kind: str, incident_id: int | None) -> None:
+    if announce is not None:
+        transaction.on_commit(lambda: announce(event_id, kind, incident_id))
+
+
+def regroup(*, start: datetime, end: datetime) -> list[WidespreadEvent]:
+    """The replay's grouping over [start, end): events started there are rebuilt, in detection order.
+
+    Historical events: nothing is announced, like the replay's incidents.
+    """
+    with transaction.atomic():
+        WidespreadEvent.objects.filter(started_at__gte=start, started_at__lt=end).delete()
+        incidents = list(
+            Incident.objects.filter(service__active=True, started_at__gte=start, started_at__lt=end)
+            .order_by("detected_at", "id")
+            .values_list("id", "detected_at")
+        )
+        for pk, detected_at in incidents:
+            group(incident_id=pk, as_of=detected_at)
+        events = WidespreadEvent.objects.filter(started_at__gte=start, started_at__lt=end)
+        for event in events.annotate(open_members=Count("members", filter=Q(members__incident__ended_at=None))):
+            if not event.open_members:
+                last = event.members.order_by("-incident__ended_at").values_list("incident_id", flat=True).first()
+                member_resolved(incident_id=last)
+        return list(WidespreadEvent.objects.filter(started_at__gte=start, started_at__lt=end).order_by("started_at"))
