@@ -50,10 +50,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+
+from .series_math import cumulative, exposures, interval_sums, nb_quantile, nb_sf, solve_alpha, trailing
+from .thresholds import calibrated_threshold
 
 NORMAL, POSSIBLE, PROBLEMS = 0, 1, 2
-_CHI2_Q90 = float(stats.chi2.ppf(0.9, 1))
 
 
 @dataclass(frozen=True)
@@ -131,85 +132,6 @@ class FrameResult:
 
 
 # ----------------------------------------------------------------- helpers
-def nb_sf(s: np.ndarray, mean: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """P(X >= s), X ~ NB(mean, alpha) (Var = mean + alpha mean^2); continuous in s."""
-    s, mean, alpha = np.broadcast_arrays(np.asarray(s, float), np.maximum(np.asarray(mean, float), 1e-9),
-                                         np.asarray(alpha, float))  # fmt: skip
-    r = 1.0 / alpha
-    q = mean / (r + mean)
-    out = np.ones(s.shape)
-    pos = s > mean  # below the mean the tail is > ~0.3: irrelevant for evidence, saves time
-    out[pos] = special.betainc(s[pos], r[pos], q[pos])
-    return out
-
-
-def nb_quantile(q: float, mean: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Approximate NB upper quantile (normal approximation plus one count of slack; fast, slightly wide)."""
-    z = float(stats.norm.ppf(q))
-    m = np.maximum(mean, 0.0)
-    return m + z * np.sqrt(m + alpha * m * m) + 1.0
-
-
-def exposures(minutes: np.ndarray) -> np.ndarray:
-    """Minutes each row covers: the gap since the previous row, capped at 3x the
-    median of the previous (up to 50) gaps so a data outage does not become
-    one giant row. Row 0 takes row 1's gap (no earlier row to use)."""
-    T = len(minutes)
-    if T == 0:
-        return np.zeros(0)
-    if T == 1:
-        return np.ones(1)
-    gaps = np.diff(minutes)
-    med = pd.Series(gaps).rolling(50, min_periods=1).median().to_numpy()
-    cap = np.r_[med[0], med[:-1]] * 3.0
-    dt = np.minimum(gaps, np.maximum(cap, 1e-9))
-    return np.r_[dt[0], dt]
-
-
-def _interval_sums(cum: np.ndarray, minutes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Sum over rows with a <= minute < b, from cum (n, T+1) with cum[:, 0] = 0."""
-    ia = np.searchsorted(minutes, a, side="left")
-    ib = np.searchsorted(minutes, b, side="left")
-    return cum[:, ib] - cum[:, ia]
-
-
-def _trailing(cum: np.ndarray, minutes: np.ndarray, width: float) -> np.ndarray:
-    """Sums over rows in (t - width, t] for every row t (the row itself always included)."""
-    T = len(minutes)
-    lo = np.searchsorted(minutes, minutes - width, side="right")
-    lo = np.minimum(lo, np.arange(T))
-    hi = np.arange(T) + 1
-    return cum[..., hi] - cum[..., lo]
-
-
-def _cum(x: np.ndarray) -> np.ndarray:
-    z = np.zeros((*x.shape[:-1], 1))
-    return np.concatenate([z, np.cumsum(x, axis=-1)], axis=-1)
-
-
-def _solve_alpha(s: np.ndarray, m: np.ndarray, cfg: CandidateConfig) -> np.ndarray:
-    """Per series (axis 0): alpha matching the 0.9 quantile of squared Pearson residuals to chi2(1)."""
-    ok = np.isfinite(s) & np.isfinite(m) & (m > 0)
-    a_i = np.where(ok, ((s - m) ** 2 / _CHI2_Q90 - m) / np.where(ok, m * m, 1.0), np.nan)
-    n = ok.sum(axis=-1)
-    out = np.full(s.shape[0], cfg.alpha_prior)
-    has = n >= 3
-    if has.any():
-        srt = np.sort(np.where(ok, a_i, np.inf)[has], axis=-1)  # NaN rows sort last as +inf
-        nh = n[has]
-        pos = cfg.dispersion_quantile * (nh - 1)
-        i0 = np.floor(pos).astype(int)
-        i1 = np.minimum(i0 + 1, nh - 1)
-        fr = pos - i0
-        r = np.arange(srt.shape[0])
-        est = np.clip(srt[r, i0] * (1 - fr) + srt[r, i1] * fr, *cfg.alpha_bounds)
-        # shrunk to the (wide) prior by alpha_min_samples pseudo-samples: few errors, wide band
-        n0 = cfg.alpha_min_samples
-        out[has] = (nh * est + n0 * cfg.alpha_prior) / (nh + n0)
-    return np.clip(out, *cfg.alpha_bounds)
-
-
-# ----------------------------------------------------------------- detector
 def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, since=None,
                  with_upper: bool = True, **_ignored) -> FrameResult:  # fmt: skip
     """Causal replay of every column of `frame` (see module docstring).
@@ -231,7 +153,7 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
     ns = idx.as_unit("ns").asi8
     tm = (ns - ns[0]) / 6e10
     dt = exposures(tm)
-    cumE = _cum(dt[None, :])[0]
+    cumE = cumulative(dt[None, :])[0]
 
     lags = [d * 1440.0 for d in cfg.lags_days]
     spans = [h * 60.0 for h in cfg.growth_hours]
@@ -270,8 +192,8 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
         h = max(cfg.smooth_minutes, float(np.median(e)))
         for k, (lag, span) in enumerate(zip(lags, spans, strict=True)):
             a, b = t - lag - h, t - lag + h
-            cnt = _interval_sums(cc, tmd, a, b)
-            ex = _interval_sums(ce[None, :], tmd, a, b)[0]
+            cnt = interval_sums(cc, tmd, a, b)
+            ex = interval_sums(ce[None, :], tmd, a, b)[0]
             ok = ex >= cfg.min_coverage * (b - a)
             rate = cnt / np.maximum(ex, 1e-9)
             if span <= 0:  # as it was, no growth adjustment
@@ -280,10 +202,10 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
                 pred[k, :, j0:j1] = pk
                 continue
             # growth: the last `span` before tau against the same span one lag earlier
-            g_now = _interval_sums(cc, tmd, np.array([tau - span]), np.array([tau]))[:, 0]
-            e_now = _interval_sums(ce[None, :], tmd, np.array([tau - span]), np.array([tau]))[0, 0]
-            g_then = _interval_sums(cc, tmd, np.array([tau - span - lag]), np.array([tau - lag]))[:, 0]
-            e_then = _interval_sums(ce[None, :], tmd, np.array([tau - span - lag]), np.array([tau - lag]))[0, 0]
+            g_now = interval_sums(cc, tmd, np.array([tau - span]), np.array([tau]))[:, 0]
+            e_now = interval_sums(ce[None, :], tmd, np.array([tau - span]), np.array([tau]))[0, 0]
+            g_then = interval_sums(cc, tmd, np.array([tau - span - lag]), np.array([tau - lag]))[:, 0]
+            e_then = interval_sums(ce[None, :], tmd, np.array([tau - span - lag]), np.array([tau - lag]))[0, 0]
             if e_now < cfg.min_coverage * span or e_then < cfg.min_coverage * span:
                 continue
             r_then = g_then / e_then
@@ -296,9 +218,9 @@ def detect_frame(frame: pd.DataFrame, *, config: CandidateConfig = DEFAULT, sinc
             pred[k, :, j0:j1] = pk
         # recent level
         span = cfg.level_hours * 60.0
-        e_now = _interval_sums(ce[None, :], tmd, np.array([tau - span]), np.array([tau]))[0, 0]
+        e_now = interval_sums(ce[None, :], tmd, np.array([tau - span]), np.array([tau]))[0, 0]
         if e_now >= cfg.min_coverage * span:
-            lvl = _interval_sums(cc, tmd, np.array([tau - span]), np.array([tau]))[:, 0] / e_now
+            lvl = interval_sums(cc, tmd, np.array([tau - span]), np.array([tau]))[:, 0] / e_now
             pred[K - 1, :, j0:j1] = lvl[:, None] * e[None, :]
         win_alpha[:, :, :, j0:j1] = cur_win_alpha[..., None]
         # clip this chunk's rows into the learning history, at the upper band of the
@@ -368,7 +290,7 @@ def _fit_alphas(clean_cum, pred_cum, bad_cum, mask_cum, tm, done, tau, step, cfg
         for k in range(K):
             M = pred_cum[k][:, sel + 1] - pred_cum[k][:, start]
             bad = ((bad_cum[k][:, sel + 1] - bad_cum[k][:, start]) > 0) | near_clip
-            out[k, w] = _solve_alpha(S, np.where(bad, np.nan, M), cfg)
+            out[k, w] = solve_alpha(S, np.where(bad, np.nan, M), cfg)
     return out[:, 0], out[:, 1:]
 
 
@@ -376,16 +298,16 @@ def _score(idx, keys, X, tm, pred, win_alpha, cfg: CandidateConfig, with_upper: 
     K, n, T = pred.shape
     nw = len(cfg.windows_minutes)
     warm = tm < cfg.warmup_days * 1440.0
-    cum_x = _cum(X)
+    cum_x = cumulative(X)
     avail = np.isfinite(pred)
-    cum_p = _cum(np.where(avail, pred, 0.0))
-    cum_bad = _cum((~avail).astype(float))
+    cum_p = cumulative(np.where(avail, pred, 0.0))
+    cum_bad = cumulative((~avail).astype(float))
     pv_all = np.ones((nw, n, T))
     excess_all = np.zeros((nw, n, T))
     for w, width in enumerate(cfg.windows_minutes):
-        S = _trailing(cum_x, tm, width)  # (n, T)
-        M = _trailing(cum_p, tm, width)  # (K, n, T)
-        ok = _trailing(cum_bad, tm, width) == 0
+        S = trailing(cum_x, tm, width)  # (n, T)
+        M = trailing(cum_p, tm, width)  # (K, n, T)
+        ok = trailing(cum_bad, tm, width) == 0
         psum = np.zeros((n, T))
         wsum = np.zeros((n, T))
         mmax = np.zeros((n, T))
@@ -425,58 +347,6 @@ def _score(idx, keys, X, tm, pred, win_alpha, cfg: CandidateConfig, with_upper: 
                        threshold=theta)  # fmt: skip
 
 
-def calibrated_threshold(evidence: np.ndarray, tm: np.ndarray, cfg: CandidateConfig) -> np.ndarray:
-    """Per series and row, the evidence at which "problems" episodes would occur
-    `false_episodes_per_day` often, judging from that series' own earlier evidence.
-
-    Episodes at level L: runs of evidence >= L, merged when less than
-    `episode_gap_minutes` apart. With n_u, n_u2 episodes at u and u + 2 over the
-    last D days (rows before the refit point only: causal), and the nominal
-    model's rates as a prior worth `calib_prior_episodes` episodes:
-        rate_u = (n_u + m) / (D + m / nominal_u)            per day
-        f      = (n_u2 + m * 0.01) / (n_u + m)              P(peak >= u+2 | >= u)
-        beta   = -2 / ln f                                  exponential tail scale
-        theta  = u + beta * ln(rate_u / target)
-    For calibrated p-values beta = 1/ln 10 and theta = -log10(target / tests per day).
-    The `calib_presumed_real` largest episodes are left out of both counts (an
-    outage, or the one going on, must not raise the bar for the next).
-    Without `calibrate`, the fixed `threshold`.
-    """
-    n, T = evidence.shape
-    if not cfg.calibrate:
-        return np.full((n, T), cfg.threshold)
-    u = cfg.calib_level
-    step = float(np.median(np.diff(tm))) if T > 1 else 1.0
-    tests_per_day = sum(1440.0 / max(w, step) for w in cfg.windows_minutes)
-    # nominal episode rate at u: tests x 10^-u, but no more than one per gap
-    nominal_u = min(tests_per_day * 10.0**-u, 1440.0 / cfg.episode_gap_minutes)
-    m = cfg.calib_prior_episodes
-    R = cfg.calib_refit_minutes
-    grid = np.arange(0.0, tm[-1] + R, R)
-    theta = np.full((n, T), cfg.threshold)
-    bounds = np.searchsorted(tm, grid, side="left")
-    for i in range(n):
-        counts = []
-        for level in (u, u + 2.0):
-            rows = np.flatnonzero(evidence[i] >= level)
-            t_ex = tm[rows]
-            start = np.r_[True, np.diff(t_ex) >= cfg.episode_gap_minutes] if len(rows) else np.zeros(0, bool)
-            t_start = t_ex[start]
-            lo = np.searchsorted(t_start, grid - cfg.calib_days * 1440.0, side="left")
-            hi = np.searchsorted(t_start, grid, side="left")
-            counts.append(hi - lo)
-        n_u, n_u2 = (np.maximum(c - cfg.calib_presumed_real, 0) for c in counts)
-        days = np.minimum(grid, cfg.calib_days * 1440.0) / 1440.0
-        rate_u = (n_u + m) / (days + m / nominal_u)
-        f = np.clip((n_u2 + m * 0.01) / (n_u + m), 1e-6, 0.999)
-        beta = -2.0 / np.log(f)
-        th = u + beta * np.log(np.maximum(rate_u / cfg.false_episodes_per_day, 1.0))
-        th = np.clip(th, cfg.min_threshold, cfg.max_threshold)
-        for g in range(len(grid)):
-            theta[i, bounds[g] : bounds[g + 1] if g + 1 < len(grid) else T] = th[g]
-    return theta
-
-
 def levels(pvalue: np.ndarray, excess: np.ndarray, tm: np.ndarray, cfg: CandidateConfig, theta=None):
     """(evidence, level, elevated) from per-window mixture tail probabilities and excesses.
 
@@ -494,9 +364,9 @@ def levels(pvalue: np.ndarray, excess: np.ndarray, tm: np.ndarray, cfg: Candidat
     elevated = ((ev_w[:ne] >= th_p) & (excess[:ne] >= cfg.floor_reports / 2)).any(axis=0)
     # "problems" once strong on every row of the last confirm_minutes (the current row at least)
     T = len(tm)
-    cs = _cum(strong.astype(float))
-    ones = _cum(np.ones((1, T)))
-    held = _trailing(cs, tm, cfg.confirm_minutes) >= _trailing(ones, tm, cfg.confirm_minutes)
+    cs = cumulative(strong.astype(float))
+    ones = cumulative(np.ones((1, T)))
+    held = trailing(cs, tm, cfg.confirm_minutes) >= trailing(ones, tm, cfg.confirm_minutes)
     level = np.where(held & strong, PROBLEMS, np.where(moderate, POSSIBLE, NORMAL)).astype(np.int8)
     return evidence, level, elevated
 
