@@ -8,12 +8,13 @@ from rest_framework import generics
 from analytics.models import WidespreadEvent
 from analytics.serializers import EventSerializer
 from common.api.caching import ConditionalGetMixin
+from common.api.filters import StrictFilterSet
 from common.api.pagination import EventCursorPagination
 from public.event_selectors import event_queryset
 from reports.regions import REGIONS
 
 
-class EventFilter(django_filters.FilterSet):
+class EventFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=WidespreadEvent.Status.choices)
     start = django_filters.IsoDateTimeFilter(method="filter_start", label="still ongoing at or ended after start")
     end = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt", label="started before end")
@@ -22,6 +23,7 @@ class EventFilter(django_filters.FilterSet):
     region = django_filters.ChoiceFilter(choices=[(r, r) for r in REGIONS], method="filter_region")
 
     class Meta:
+        form = StrictFilterSet.Meta.form
         model = WidespreadEvent
         fields = ["status", "start", "end", "service", "provider", "region"]
 
