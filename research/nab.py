@@ -26,10 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analytics.core.detection import detect_series, rows_in
+from analytics.core.detection import TREMOR_CONFIG, DetectorConfig
 
-from .config import NAB_CONFIG, NabConfig
-from .likelihood import anomaly_likelihood, prominence, refractory_flags
+from .evaluation import series_openings
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -171,120 +170,25 @@ def score_all_profiles(
 
 
 # ------------------------------------------------------------------ evaluation
-def levels_to_flags(
-    level: np.ndarray, step_minutes: float, *, flag_level: int, rearm_minutes: float
-) -> np.ndarray:
-    """Row indexes of flags: the first row where level >= flag_level, then no new
-    flag until the level has stayed at normal (0) for `rearm_minutes`.
-
-    Causal (each decision looks only backwards) and fixed for all files.
-    """
-    rearm_rows = max(1, int(math.ceil(rearm_minutes / step_minutes)))
-    flags: list[int] = []
-    armed = True
-    quiet = 0
-    for i, lv in enumerate(np.asarray(level)):
-        if armed and lv >= flag_level:
-            flags.append(i)
-            armed, quiet = False, 0
-        elif not armed:
-            quiet = quiet + 1 if lv == 0 else 0
-            if quiet >= rearm_rows:
-                armed = True
-    return np.asarray(flags, dtype=int)
-
-
-def _elapsed_minutes(det: pd.DataFrame) -> np.ndarray:
-    return np.asarray((pd.DatetimeIndex(det.index) - det.index[0]) / pd.Timedelta(minutes=1), float)
-
-
-def evidence_likelihood(det: pd.DataFrame, config: NabConfig) -> np.ndarray:
-    """Anomaly likelihood of one detect_series result's evidence (research.likelihood)."""
-    step = config.step_minutes
-    return anomaly_likelihood(
-        det["evidence"].to_numpy(float),
-        cap=config.likelihood_cap,
-        short_rows=rows_in(config.likelihood_short_minutes, step),
-        long_rows=rows_in(config.likelihood_long_minutes, step),
-        min_rows=rows_in(config.likelihood_min_minutes, step),
-    )
-
-
-def count_prominence(det: pd.DataFrame, config: NabConfig) -> np.ndarray:
-    """Prominence of one detect_series result's counts (research.likelihood.prominence).
-
-    Same history as the likelihood (`likelihood_long_minutes`, none before
-    `likelihood_min_minutes`), refreshed on the detector's refit grid.
-    """
-    if len(det) == 0:
-        return np.zeros(0)
-    return prominence(
-        det["count"].to_numpy(float),
-        _elapsed_minutes(det),
-        window_rows=rows_in(config.prominence_minutes, config.step_minutes),
-        quantile=config.prominence_quantile,
-        every_minutes=config.refit_minutes,
-        history_minutes=config.likelihood_long_minutes,
-        min_minutes=config.likelihood_min_minutes,
-    )
-
-
-def detection_to_flags(
-    det: pd.DataFrame,
-    config: NabConfig,
-    *,
-    likelihood: np.ndarray | None = None,
-    prominence: np.ndarray | None = None,
-) -> np.ndarray:
-    """Row indexes of NAB flags from one detect_series result, per `config.flag_source`.
-
-    "level": first row at `flag_level`, re-armed after `rearm_minutes` at level 0.
-    "likelihood": anomaly likelihood of the evidence (research.likelihood) at
-    or above `likelihood_threshold` and, when `prominence_minutes` > 0, count
-    prominence at or above `prominence_ratio`; then no flag for `rearm_minutes`.
-    Both are causal, and no flag falls within `flag_warmup_minutes` of the first row.
-    `likelihood` / `prominence` may be passed precomputed (from
-    evidence_likelihood / count_prominence with the same config) to save time
-    in parameter sweeps.
-    """
-    step = config.step_minutes
-    if config.flag_source == "level":
-        flags = levels_to_flags(
-            det["level"].to_numpy(), step, flag_level=config.flag_level, rearm_minutes=config.rearm_minutes
-        )
-    elif config.flag_source == "likelihood":
-        lik = evidence_likelihood(det, config) if likelihood is None else likelihood
-        trigger = lik >= config.likelihood_threshold
-        if config.prominence_minutes > 0:
-            prom = count_prominence(det, config) if prominence is None else prominence
-            trigger &= prom >= config.prominence_ratio
-        if len(det) and config.flag_warmup_minutes > 0:
-            # Warm-up by elapsed time, so it is causal (no need to know the file's length).
-            trigger &= _elapsed_minutes(det) >= config.flag_warmup_minutes
-        return refractory_flags(trigger, rows_in(config.rearm_minutes, step))
-    else:
-        raise ValueError(f"unknown flag_source {config.flag_source!r}")
-    if len(det) and config.flag_warmup_minutes > 0:
-        flags = flags[_elapsed_minutes(det)[flags] >= config.flag_warmup_minutes]
-    return flags
-
-
 def evaluate(
     data_dir: str,
     windows_path: str,
-    config: NabConfig | None = None,
+    config: DetectorConfig = TREMOR_CONFIG,
     *,
     files: Sequence[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict:
-    """Run the causal detector on every CSV in data_dir and NAB-score the flags.
+    """Replay every CSV in data_dir through the live detector and NAB-score the incident openings.
+
+    A flag is the detection time of an incident the replay of that one series
+    opens (research.evaluation.series_openings): the same configuration, the
+    same lifecycle and the same "one alarm per episode" as the product.
 
     Returns {"files": {name: {profile: raw score, ...}}, "normalised": {...},
     "flags": {name: [timestamp str, ...]}}. `files` restricts to a subset (for
     held-out checks). Labels are only used for scoring, never by the detector.
     `progress(name, i, n)` is called before each file.
     """
-    config = config or NAB_CONFIG
     windows = load_windows(windows_path)
     names = sorted(f for f in os.listdir(data_dir) if f.endswith(".csv"))
     if files is not None:
@@ -297,8 +201,9 @@ def evaluate(
         path = os.path.join(data_dir, name)
         raw_ts = pd.read_csv(path, usecols=["timestamp"])["timestamp"].astype(str).to_numpy()
         series = load_series(path)
-        det = detect_series(series, config=config.detector)
-        rows = detection_to_flags(det, config)
+        order = np.argsort(series.index.asi8, kind="stable")  # rows in time order, timestamps as written
+        series, raw_ts = series.iloc[order], raw_ts[order]
+        rows = series_openings(series, config=config)
         flags_out[name] = [str(raw_ts[i]) for i in rows]
         results[name] = score_all_profiles(series.index, windows.get(name, []), series.index[rows])
     return {

@@ -8,13 +8,11 @@ import json
 import math
 import os
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from research.nab import (
     FileScore,
-    levels_to_flags,
     load_series,
     load_windows,
     normalised_scores,
@@ -87,12 +85,6 @@ def test_normalised_scores_null_and_perfect():
     null = {"a": score_all_profiles(IDX, WIN, [])}
     assert normalised_scores(perfect)["standard"] == pytest.approx(100.0)
     assert normalised_scores(null)["reward_low_FN_rate"] == pytest.approx(0.0)
-
-
-def test_levels_to_flags_rearms_only_after_quiet_period():
-    lv = np.array([0, 2, 2, 0, 2, 0, 0, 0, 2, 1, 2])
-    # step 5 min, rearm after 15 min (3 rows) of level 0
-    assert levels_to_flags(lv, 5.0, flag_level=2, rearm_minutes=15).tolist() == [1, 8]
 
 
 def test_twitter_advec_anchor_reproduced_exactly():

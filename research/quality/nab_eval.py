@@ -95,13 +95,17 @@ def artificial(flagger: Callable[[str, pd.Series], np.ndarray]) -> dict:
 
 # ------------------------------------------------------------ the detectors under test
 def current_flags(config) -> Callable[[str, pd.Series], np.ndarray]:
-    """analytics.detection with `config`, flags by analytics.nab.detection_to_flags (as nab_evaluate does)."""
+    """The product with `config`: incident openings of a replay of the series (as nab_evaluate does)."""
 
     def f(name: str, s: pd.Series) -> np.ndarray:
-        det = ports.detect_series(s, config=config)
-        return ports.detection_to_flags(det, config)
+        return ports.series_openings(s, config=config)
 
     return f
+
+
+def resampled(series: dict[str, pd.Series], minutes: int) -> dict[str, pd.Series]:
+    """The same files summed to `minutes` rows: a step-independence view, not new data."""
+    return {n: s.resample(f"{minutes}min", origin="start").sum() for n, s in series.items()}
 
 
 def openings(result, level: np.ndarray, elevated: np.ndarray) -> np.ndarray:

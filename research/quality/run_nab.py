@@ -1,6 +1,9 @@
-"""NAB figures for the current detector (TREMOR_CONFIG, NAB_CONFIG) and the candidate.
+"""NAB figures for the product (TREMOR_CONFIG, incident openings as nab_evaluate scores them) and the candidate.
 
-    cd /work/wt13 && nice -n 10 python -m research.quality.run_nab [--thresholds 5,6,7,8,10]
+    DEBUG=1 nice -n 10 python -m research.quality.run_nab [--set weekly=True] [--skip-candidate]
+
+The product is also scored on the same files summed to 30-minute rows (a view
+of step independence, not new data).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 
 from . import candidate as cand
 from . import nab_eval, ports
+from .run_generated import parse_overrides
 
 KNOB = "false_episodes_per_day"  # the knob swept for leave-one-file-out
 
@@ -40,6 +44,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--knobs", default="1e-2,1e-3,1e-4,1e-5,1e-6")
     ap.add_argument("--skip-current", action="store_true")
+    ap.add_argument("--skip-candidate", action="store_true")
+    ap.add_argument("--set", action="append", default=[], help="TREMOR_CONFIG field=value (repeatable)")
+    ap.add_argument("--product-grid", default="", help=f"{KNOB} values for the product's LOO, e.g. 1e-2,1e-3,1e-4")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     ths = [float(x) for x in args.knobs.split(",")]
@@ -48,12 +55,25 @@ def main() -> None:
     report = {}
     t0 = time.perf_counter()
     if not args.skip_current:
-        for label, cfg in (("TREMOR_CONFIG", ports.TREMOR_CONFIG), ("NAB_CONFIG", ports.NAB_CONFIG)):
-            f = nab_eval.current_flags(cfg)
-            flags = {(n, 0): f(n, s) for n, s in tweets.items()}
-            raw = nab_eval.score_grid(tweets, flags, [0], wins)
-            report[label] = {"tweets": nab_eval.loo(tweets, raw, [0]), "artificial": nab_eval.artificial(f)}
-            print(label, json.dumps(_short(report[label]), default=str), f"{time.perf_counter() - t0:.0f}s", flush=True)
+        cfg = replace(ports.TREMOR_CONFIG, **parse_overrides(args.set))
+        f = nab_eval.current_flags(cfg)
+        label = f"TREMOR_CONFIG {args.set}"
+        report[label] = {"artificial": nab_eval.artificial(f)}
+        # The product's knob grid for leave-one-file-out (`--product-grid`); its fixed default is knob 0.
+        grid = [0, *(float(x) for x in args.product_grid.split(","))] if args.product_grid else [0]
+        for view, files in (("tweets", tweets), ("tweets_30min", nab_eval.resampled(tweets, 30))):
+            flags = {}
+            for k in grid:
+                fk = f if k == 0 else nab_eval.current_flags(replace(cfg, **{KNOB: k}))
+                flags.update({(n, k): fk(n, s) for n, s in files.items()})
+            raw = nab_eval.score_grid(files, flags, grid, wins)
+            report[label][view] = nab_eval.loo(files, raw, [0])
+            if len(grid) > 1:
+                report[label][view + "_grid"] = nab_eval.loo(files, raw, grid[1:])
+        print(label, json.dumps(_short(report[label]), default=str), f"{time.perf_counter() - t0:.0f}s", flush=True)
+    if args.skip_candidate:
+        _write(args.json, report)
+        return
     flags = candidate_runs(tweets, cand.DEFAULT, ths)
     raw = nab_eval.score_grid(tweets, flags, ths, wins)
     res = nab_eval.loo(tweets, raw, ths)
@@ -69,8 +89,12 @@ def main() -> None:
                 for p in nab_eval.PROFILE_NAMES} for th in ths}  # fmt: skip
     report["candidate"]["per_threshold_all7"] = per
     print("candidate", json.dumps(_short(report["candidate"]), default=str), f"{time.perf_counter() - t0:.0f}s")
-    if args.json:
-        with open(args.json, "w") as fh:
+    _write(args.json, report)
+
+
+def _write(path, report) -> None:
+    if path:
+        with open(path, "w") as fh:
             json.dump(report, fh, indent=1, default=str)
 
 
@@ -79,7 +103,8 @@ def _short(r):
     for k, v in r.items():
         if isinstance(v, dict) and "standard" in v:
             out[k] = {p: {"loo": round(v[p]["loo"], 1), "in": round(v[p]["in_sample"], 1),
-                          "chosen": sorted(set(map(str, v[p]["chosen"].values())))} for p in v}  # fmt: skip
+                          "chosen": sorted(set(map(str, v[p]["chosen"].values()))),
+                          "tp_fn_fp": v[p]["loo_tp_fn_fp"]} for p in v}  # fmt: skip
         else:
             out[k] = v
     return out

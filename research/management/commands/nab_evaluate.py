@@ -5,14 +5,15 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from research.config import NAB_CONFIG
+from analytics.core.detection import TREMOR_CONFIG
 from research.nab import PROFILES, evaluate
 
 
 class Command(BaseCommand):
     help = (
-        "Score the Tremor detector (NAB_CONFIG) on NAB data: per-file raw scores and the "
-        "normalised score of each profile. Labels are used for scoring only."
+        "Replay NAB series through the live detector (TREMOR_CONFIG, the configuration the tick "
+        "uses) and score its incident openings: per-file raw scores and the normalised score of "
+        "each profile. Any step, any scale; labels are used for scoring only."
     )
 
     def add_arguments(self, parser):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             print(f"  [{i + 1}/{n}] {name}", file=sys.stderr, flush=True)
 
         t0 = time.perf_counter()
-        res = evaluate(data, windows, NAB_CONFIG, progress=progress)
+        res = evaluate(data, windows, TREMOR_CONFIG, progress=progress)
         print(f"  done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
         names = list(PROFILES)
