@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .core.baseline import time_slots
-from .core.detection import TREMOR_CONFIG, DetectorConfig, score_arrays
+from .core.detection import TREMOR_CONFIG, DetectorConfig, evidence_shift, score_arrays
 from .core.levels import NORMAL
 from .core.lifecycle import OPENED, LifecycleConfig, step_minute
 from .core.scoring import Scored
@@ -53,6 +53,7 @@ def score_window(
     n_win = len(config.windows_minutes)
     expected = np.zeros((len(keys), len(index)))
     alpha = np.full((n_win, len(keys), len(index)), config.max_dispersion)
+    shift = np.zeros((n_win, len(keys), len(index)))
     warm = np.ones((len(keys), len(index)), dtype=bool)
     ratio = np.full((len(keys), len(index)), config.min_ratio)
     for at, grid in grids.items():
@@ -63,9 +64,10 @@ def score_window(
             prof, is_warm, min_ratio = grid.profiles.get(key, grid.unseen)
             expected[i, cols] = prof.expected_for_slots(tod[cols], dow[cols], 1.0)
             alpha[:, i, cols] = prof.alpha[:, None]
+            shift[:, i, cols] = evidence_shift(prof, config)[:, None]
             warm[i, cols], ratio[i, cols] = is_warm, min_ratio
     counts = matrix.to_numpy(float).T
-    result = score_arrays(index, keys, counts, expected, alpha, warm, ratio, config, 1.0, with_upper=False)
+    result = score_arrays(index, keys, counts, expected, alpha, warm, ratio, config, 1.0, with_upper=False, shift=shift)
     return Scored(
         index=index, keys=keys, counts=counts.T, expected=expected.T, level=result.level.T,
         evidence=result.evidence.T, elevated=result.elevated.T,

@@ -89,6 +89,27 @@ class DetectorConfig:
     # the outage look normal and ordinary hours look extreme), and only the
     # upper tail is masked (reports never fail downwards).
     robust_level: bool = False
+    # Self-calibration of the evidence: the NB tails are right in the bulk, but
+    # some series burst far more often than their fitted NB says (tweets, a
+    # flaky feature). Each fit finds, in its own history, the episodes of
+    # -log10 p >= 3 of each window (runs closer than `calibration_gap_minutes`
+    # are one), and models their peaks as an exponential tail (the rate of
+    # episodes beyond e falls as 10 ** -(b (e - 3)); b = 1 for calibrated
+    # p-values). The median excess gives b, so one real outage among the
+    # episodes barely moves it; `calibration_prior_episodes` pseudo-episodes at
+    # b = 1 join the median, and `calibration_prior_days` of pseudo-history at
+    # the nominal rate the rate. The evidence at which
+    # such episodes would come once per `1 / false_episodes_per_day` days is the
+    # window's bar, if above `problems_evidence`: the shift raises every bar of
+    # that window (never lowers one).
+    calibrate: bool = False
+    false_episodes_per_day: float = 1e-3
+    calibration_gap_minutes: float = 120.0
+    calibration_prior_days: float = 7.0
+    calibration_prior_episodes: float = 3.0
+    # Only a guard against nonsense (p-values are floored at 1e-300): a series
+    # whose ordinary bursts reach -log10 p = 80 needs a bar above 80.
+    calibration_max_shift: float = 100.0
     upper_quantile: float = 0.99  # per-step band returned as `upper`
 
 
@@ -108,6 +129,7 @@ class Profile:
     fitted_at: pd.Timestamp | None = None
     n_history: int = 0  # rows of usable history behind the fit
     level: float = 1.0
+    evidence_shift: np.ndarray | None = None  # (n_windows,) added to every evidence bar, None = 0
 
     def expected_for_slots(self, tod: np.ndarray, dow: np.ndarray, step_minutes: float) -> np.ndarray:
         rate = self.tod_rate[tod] * self.dow_factor[dow]
@@ -271,13 +293,17 @@ def fit_arrays(
 
     # Dispersion per trailing window, on the recent part of the history only.
     recent = age_minutes <= cfg.dispersion_days * 1440.0
-    alphas = []
+    alphas, shifts = [], []
     for wmin in cfg.windows_minutes:
         rows = max(1, int(round(wmin / step_minutes)))
         s_obs = _rolling_sum(np.where(keep, c, np.nan), rows)
         s_exp = _rolling_sum(e_row, rows)
         sel = recent & np.isfinite(s_obs)
         alphas.append(solve_alpha(s_obs[sel], s_exp[sel], cfg.min_dispersion, alpha_hi, cfg.dispersion_quantile))
+        if cfg.calibrate:
+            # Every valid row: the bursts the outlier mask removed are what the calibration counts.
+            s_all = _rolling_sum(np.where(valid, c, np.nan), rows)
+            shifts.append(_evidence_shift(s_all, s_exp, alphas[-1], cfg, step_minutes, max(wmin, step_minutes)))
     return Profile(
         tod_rate=tod_rate * level,
         dow_factor=dow_factor,
@@ -286,7 +312,45 @@ def fit_arrays(
         min_rate=min_rate,
         n_history=int(valid.sum()),
         level=level,
+        evidence_shift=np.asarray(shifts) if cfg.calibrate else None,
     )
+
+
+def _evidence_shift(s_obs: np.ndarray, s_exp: np.ndarray, alpha: float, cfg: DetectorConfig,
+                    step_minutes: float, window_minutes: float) -> float:  # fmt: skip
+    """How much this window's evidence bars must rise for the series' own tail (see DetectorConfig.calibrate).
+
+    `s_obs`, `s_exp`: the window's sums at each history row (NaN: incomplete),
+    rows `step_minutes` apart.
+    """
+    u = 3.0
+    ok = np.flatnonzero(np.isfinite(s_obs))
+    days = len(ok) * step_minutes / 1440.0
+    obs, exp = s_obs[ok], np.maximum(s_exp[ok], 1e-12)
+    # Only windows far above their mean can reach -log10 p >= 3: a z pre-screen saves the exact tails.
+    z = (obs - exp) / np.sqrt(exp + alpha * exp * exp)
+    cand = np.flatnonzero(z > 2.0)
+    ev = nb_log10_sf(obs[cand], exp[cand], alpha) if len(cand) else np.zeros(0)
+    hit = ok[cand[ev >= u]]
+    peaks = ev[ev >= u]
+    if len(hit):
+        gap = max(1, int(round(cfg.calibration_gap_minutes / step_minutes)))
+        episode = np.concatenate([[0], np.cumsum(np.diff(hit) > gap)])
+        peaks = np.maximum.reduceat(peaks, np.flatnonzero(np.r_[True, np.diff(episode) > 0]))
+    n = len(peaks)
+    prior_days = cfg.calibration_prior_days
+    # Nominal: a calibrated p-value beyond 1e-3 about once per thousand independent windows.
+    nominal_rate = 1440.0 / window_minutes * 10**-u
+    rate = (n + prior_days * nominal_rate) / (days + prior_days)
+    # The median excess of an exponential tail in log10 units is log10(2) / b: the
+    # median of the peaks' excesses, pooled with `calibration_prior_episodes`
+    # pseudo-episodes at the nominal median, so one real outage moves nothing
+    # and a dozen similar bursts set the tail.
+    nominal = np.log10(2.0)
+    pooled = np.concatenate([peaks - u, np.full(int(round(cfg.calibration_prior_episodes)), nominal)])
+    b = float(np.clip(nominal / max(float(np.median(pooled)), 1e-3), 0.01, 1.0))
+    bar = u + np.log10(max(rate / cfg.false_episodes_per_day, 1.0)) / b
+    return float(np.clip(bar - cfg.problems_evidence, 0.0, cfg.calibration_max_shift))
 
 
 def fit_profile(

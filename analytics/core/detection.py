@@ -52,6 +52,9 @@ TREMOR_CONFIG = DetectorConfig(
     problems_minutes=2.0,
     min_history_minutes=2 * 1440.0,
     young_history_days=3.0,
+    # Each series' own tail sets its evidence bars (analytics.core.baseline,
+    # `calibrate`): a series that bursts every day is not "problems" every day.
+    calibrate=True,
     # robust_level=True halves how much a long outage lifts the next profiles
     # (demo: 6x -> 1.7x over the outage hours), but then the 14 Feb evening tail
     # flaps into extra phases: not switched on until the lifecycle handles that.
@@ -83,10 +86,13 @@ def _window_flags(
     config: DetectorConfig,
     step: float,
     min_ratio: np.ndarray | float | None = None,
+    shift: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per position: (evidence, strong, moderate). alpha has a leading window axis.
+    """Per position: (evidence, strong, moderate). alpha and `shift` have a leading window axis.
 
-    `min_ratio` may vary per position (young series need a larger ratio).
+    `min_ratio` may vary per position (young series need a larger ratio);
+    `shift` raises the evidence bars per window and position (calibration,
+    analytics.core.baseline); the evidence returned is net of it.
     """
     ratio = config.min_ratio if min_ratio is None else min_ratio
     evidence = np.zeros(counts.shape)
@@ -97,6 +103,8 @@ def _window_flags(
         s = _trailing_sums(counts, rows)
         m = _trailing_sums(expected, rows)
         ev = nb_log10_sf(s, m, alpha[k])
+        if shift is not None:
+            ev = np.maximum(ev - shift[k], 0.0)
         excess = s - m
         floor = config.window_min_ratios[k] if config.window_min_ratios else 0.0
         ratio_ok = s >= np.maximum(ratio, floor) * m
@@ -175,6 +183,13 @@ def fit_at(b: FitBuckets, t_fit: float, *, config: DetectorConfig) -> Profile:
     return fit_arrays(b.counts[sl], b.tod[sl], b.dow[sl], t_fit - b.start[sl], config=config, step_minutes=b.fit_step)
 
 
+def evidence_shift(prof: Profile, config: DetectorConfig) -> np.ndarray:
+    """(n_windows,) calibration shift of the evidence bars for rows scored with this profile."""
+    if prof.evidence_shift is None:
+        return np.zeros(len(config.windows_minutes))
+    return prof.evidence_shift
+
+
 def profile_flags(prof: Profile, fit_step: float, config: DetectorConfig) -> tuple[bool, float]:
     """(warm, min_ratio) for rows scored with this profile."""
     history = prof.n_history * fit_step
@@ -186,12 +201,13 @@ def profile_flags(prof: Profile, fit_step: float, config: DetectorConfig) -> tup
 def _fit_series(
     counts: np.ndarray, minutes: np.ndarray, tod: np.ndarray, dow: np.ndarray, *,
     config: DetectorConfig, step: float, refit: float, first_fit: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """Expected, alpha (n_windows, T), warm-up mask and min ratio of one series, refitting on the grid."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Expected, alpha and shift (n_windows, T), warm-up mask and min ratio of one series, refitting on the grid."""
     n = len(counts)
     b = fit_buckets(counts, minutes, tod, dow, config=config, step=step)
     expected = np.zeros(n)
     alpha = np.full((len(config.windows_minutes), n), config.max_dispersion)
+    shift = np.zeros((len(config.windows_minutes), n))
     warm = np.ones(n, dtype=bool)
     ratio = np.full(n, config.min_ratio)
     for k in range(first_fit, int(minutes[-1] // refit) + 1):
@@ -200,8 +216,9 @@ def _fit_series(
         prof = fit_at(b, t_fit, config=config)
         expected[rows] = prof.expected_for_slots(tod[rows], dow[rows], step)
         alpha[:, rows] = prof.alpha[:, None]
+        shift[:, rows] = evidence_shift(prof, config)[:, None]
         warm[rows], ratio[rows] = profile_flags(prof, b.fit_step, config)
-    return expected, alpha, warm, ratio
+    return expected, alpha, shift, warm, ratio
 
 
 def detect_frame(
@@ -238,21 +255,26 @@ def detect_frame(
 
     expected = np.zeros(counts.shape)
     alpha = np.zeros((n_win, *counts.shape))
+    shift = np.zeros((n_win, *counts.shape))
     warm = np.zeros(counts.shape, dtype=bool)
     ratio = np.zeros(counts.shape)
     for i in range(len(keys)):
-        expected[i], alpha[:, i], warm[i], ratio[i] = _fit_series(
+        expected[i], alpha[:, i], shift[:, i], warm[i], ratio[i] = _fit_series(
             counts[i], minutes, tod, dow, config=config, step=step, refit=refit, first_fit=first_fit
         )
-    return score_arrays(idx, keys, counts, expected, alpha, warm, ratio, config, step)
+    return score_arrays(idx, keys, counts, expected, alpha, warm, ratio, config, step, shift=shift)
 
 
 def score_arrays(
     idx: pd.DatetimeIndex, keys: list[str], counts: np.ndarray, expected: np.ndarray, alpha: np.ndarray,
     warm: np.ndarray, ratio: np.ndarray, config: DetectorConfig, step: float, with_upper: bool = True,
+    shift: np.ndarray | None = None,
 ) -> FrameResult:  # fmt: skip
-    """Levels, evidence and the short-window "elevated" flag from fitted expectations."""
-    ev, strong, moderate = _window_flags(counts, expected, alpha, config, step, ratio)
+    """Levels, evidence and the short-window "elevated" flag from fitted expectations.
+
+    `shift` (n_windows, n_series, T): the calibration's rise of the evidence bars (None: 0).
+    """
+    ev, strong, moderate = _window_flags(counts, expected, alpha, config, step, ratio, shift)
     # A window that reaches back into warm-up rows compares counts with no real
     # baseline: blind until the longest window has left the warm-up behind.
     longest = max(rows_in(w, step) for w in config.windows_minutes)
@@ -267,7 +289,7 @@ def score_arrays(
         ~warm
         & (s >= ratio * m)
         & (s - m >= config.min_excess_possible)
-        & (nb_log10_sf(s, m, alpha[0]) >= config.possible_evidence)
+        & (nb_log10_sf(s, m, alpha[0]) >= config.possible_evidence + (0.0 if shift is None else shift[0]))
     )
     # The band is for charts; the live tick has no use for it (and it is the costly part).
     upper = _upper_band(expected, alpha[0], config.upper_quantile) if with_upper else np.zeros(expected.shape)
