@@ -14,6 +14,7 @@ flag timestamps) as described in ../shared/nab/README.md (beside the repository)
 
 The twitterADVec anchor check in tests/test_nab_scorer.py pins this down.
 """
+
 from __future__ import annotations
 
 import json
@@ -83,10 +84,7 @@ def load_windows(path: str) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]
     """Read NAB windows JSON, keyed by bare file name ("Twitter_volume_AAPL.csv")."""
     with open(path) as fh:
         raw = json.load(fh)
-    return {
-        os.path.basename(key): [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in wins]
-        for key, wins in raw.items()
-    }
+    return {os.path.basename(key): [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in wins] for key, wins in raw.items()}
 
 
 # --------------------------------------------------------------------- scoring
@@ -112,9 +110,7 @@ def score_flags(
     n = len(index)
     probation = probation_rows(n)
     win_rows = _window_rows(index, windows)
-    flag_rows = sorted(
-        {int(index.get_indexer([pd.Timestamp(t)])[0]) for t in flag_timestamps} - {-1}
-    )
+    flag_rows = sorted({int(index.get_indexer([pd.Timestamp(t)])[0]) for t in flag_timestamps} - {-1})
     max_tp = scaled_sigmoid(-1.0)
 
     total = 0.0
@@ -163,17 +159,13 @@ def normalised_scores(results: Mapping[str, Mapping[str, FileScore]]) -> dict[st
     return out
 
 
-def score_all_profiles(
-    index: pd.DatetimeIndex, windows: Sequence[tuple], flags: Iterable
-) -> dict[str, FileScore]:
+def score_all_profiles(index: pd.DatetimeIndex, windows: Sequence[tuple], flags: Iterable) -> dict[str, FileScore]:
     flags = list(flags)
     return {p: score_flags(index, windows, flags, p) for p in PROFILES}
 
 
 # ------------------------------------------------------------------ evaluation
-def levels_to_flags(
-    level: np.ndarray, step_minutes: float, *, flag_level: int, rearm_minutes: float
-) -> np.ndarray:
+def levels_to_flags(level: np.ndarray, step_minutes: float, *, flag_level: int, rearm_minutes: float) -> np.ndarray:
     """Row indexes of flags: the first row where level >= flag_level, then no new
     flag until the level has stayed at normal (0) for `rearm_minutes`.
 

@@ -1,6 +1,6 @@
 """NAB figures for the current detector (TREMOR_CONFIG, NAB_CONFIG) and the candidate.
 
-    cd /work/wt13 && nice -n 10 python -m research.quality.run_nab [--thresholds 5,6,7,8,10]
+cd /work/wt13 && nice -n 10 python -m research.quality.run_nab [--thresholds 5,6,7,8,10]
 """
 
 from __future__ import annotations
