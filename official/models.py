@@ -1,18 +1,19 @@
 """What a service's own status page says: its source, the status changes and incidents it published."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from reports.models import Service
 
 
 class Status(models.TextChoices):
     # Statuspage's component and page indicators, mapped (official.parsing.STATUSPAGE_STATUS).
-    OPERATIONAL = "operational"
-    MAINTENANCE = "maintenance"
-    DEGRADED = "degraded"
-    PARTIAL = "partial_outage"
-    MAJOR = "major_outage"
-    UNKNOWN = "unknown"
+    OPERATIONAL = "operational", _("operational")
+    MAINTENANCE = "maintenance", _("maintenance")
+    DEGRADED = "degraded", _("degraded performance")
+    PARTIAL = "partial_outage", _("partial outage")
+    MAJOR = "major_outage", _("major outage")
+    UNKNOWN = "unknown", _("unknown")
 
 
 class Source(models.Model):
