@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from public import badges
 from public.api import events as events_api
 from public.api import incidents as incidents_api
+from public.api import official as official_api
 from public.api import services as read_api
 from reports import views as web
 from reports.api import intake
@@ -17,6 +18,7 @@ api_v1 = [
     path("services/<slug:slug>/timeseries/", read_api.TimeseriesView.as_view(), name="api-timeseries"),
     path("services/<slug:slug>/breakdown/", read_api.BreakdownView.as_view(), name="api-breakdown"),
     path("services/<slug:slug>/status/", badges.ServiceStatusView.as_view(), name="api-service-status"),
+    path("services/<slug:slug>/official/", official_api.OfficialHistoryView.as_view(), name="api-service-official"),
     path("webhooks/", include("webhooks.urls")),
     path("incidents/", incidents_api.IncidentListView.as_view(), name="api-incident-list"),
     path("incidents/<int:pk>/", incidents_api.IncidentDetailView.as_view(), name="api-incident-detail"),

@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from analytics.models import Incident
 from reports.models import Service
 
 
@@ -58,6 +59,8 @@ class StatusChange(models.Model):
     # When the page says it changed where it says so (Statuspage's updated_at), else when we saw it.
     changed_at = models.DateTimeField()
     seen_at = models.DateTimeField()
+    # The Tremor incident ongoing when the change was seen: these become a webhook event and a feed entry.
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-changed_at"]

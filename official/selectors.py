@@ -45,8 +45,11 @@ def source_of(service_id: int) -> Source | None:
     return Source.objects.exclude(kind=Source.Kind.NONE).filter(service_id=service_id).first()
 
 
-def history(*, service_id: int, limit: int = 100) -> list[StatusChange]:
-    return list(StatusChange.objects.filter(source__service_id=service_id).order_by("-changed_at")[:limit])
+def history(*, service_id: int, limit: int = 100) -> tuple[list[StatusChange], list[OfficialIncident]]:
+    """The newest status changes and published incidents of a service, newest first."""
+    changes = StatusChange.objects.filter(source__service_id=service_id).order_by("-changed_at")[:limit]
+    incidents = OfficialIncident.objects.filter(source__service_id=service_id).order_by("-acknowledged_at")[:limit]
+    return list(changes), list(incidents)
 
 
 def _marks(source: Source) -> list[Mark]:
@@ -112,3 +115,19 @@ def unacknowledged_service_ids(service_levels: dict[int, int]) -> set[int]:
         .filter(service_id__in=troubled, status__in=QUIET)
         .values_list("service_id", flat=True)
     )
+
+
+def change_payload(change_id: int) -> dict | None:
+    """A status change as webhooks send it, with the lead of the incident it happened during."""
+    change = StatusChange.objects.select_related("source__service", "incident").filter(pk=change_id).first()
+    if change is None:
+        return None
+    ack = incident_acknowledgement(change.incident) if change.incident else None
+    return {
+        "service": change.source.service.slug,
+        "status": change.status,
+        "previous": change.previous,
+        "changed_at": change.changed_at.isoformat().replace("+00:00", "Z"),
+        "source_url": change.source.url,
+        "lead_minutes": ack.lead_minutes if ack else None,
+    }

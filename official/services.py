@@ -148,10 +148,8 @@ def record(*, source: Source, snapshots: list[parsing.Snapshot], now: datetime) 
                 _incident_upsert(source=source, item=item, now=now)
             if snapshot.status is not None and snapshot.status != source.status:
                 change = _status_change(source=source, snapshot=snapshot, now=now)
-    if change is not None:
-        ongoing = Incident.objects.filter(service_id=source.service_id, status=Incident.Status.ONGOING).first()
-        if ongoing is not None:
-            publish_official_change(incident_id=ongoing.pk, change_id=change.pk)
+    if change is not None and change.incident_id is not None:
+        publish_official_change(incident_id=change.incident_id, change_id=change.pk)
     return change
 
 
@@ -171,9 +169,11 @@ def _status_change(*, source: Source, snapshot: parsing.Snapshot, now: datetime)
     changed_at = snapshot.changed_at
     if changed_at is None or changed_at > now or (source.status_since and changed_at < source.status_since):
         changed_at = now
+    ongoing = Incident.objects.filter(service_id=source.service_id, status=Incident.Status.ONGOING).first()
     change = StatusChange.objects.create(
-        source=source, status=snapshot.status, previous=source.status, changed_at=changed_at, seen_at=now
-    )
+        source=source, status=snapshot.status, previous=source.status, changed_at=changed_at, seen_at=now,
+        incident=ongoing,
+    )  # fmt: skip
     source.status, source.status_since = snapshot.status, changed_at
     Source.objects.filter(pk=source.pk).update(status=snapshot.status, status_since=changed_at)
     return change
