@@ -269,6 +269,9 @@ TREMOR_OFFICIAL_MAX_BYTES = env_int("TREMOR_OFFICIAL_MAX_BYTES", 1_000_000)
 TREMOR_OFFICIAL_PER_HOST_PER_MINUTE = env_int("TREMOR_OFFICIAL_PER_HOST_PER_MINUTE", 2)
 # Like webhooks: loopback and private pages for development and tests only; link-local never.
 TREMOR_OFFICIAL_ALLOW_PRIVATE_TARGETS = env_bool("TREMOR_OFFICIAL_ALLOW_PRIVATE_TARGETS", DEBUG)
+# The demo service's status page (demo.official_page), served by the web process for ./tremor up only.
+TREMOR_DEMO_STATUS_PAGE = env_bool("TREMOR_DEMO_STATUS_PAGE", DEBUG)
+TREMOR_DEMO_STATUS_URL = env_str("TREMOR_DEMO_STATUS_URL", "http://127.0.0.1:8000/demo/status-page")
 
 # --- Celery -----------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from demo import official_page as demo_status_page
 from public import badges
 from public.api import events as events_api
 from public.api import incidents as incidents_api
@@ -36,6 +37,8 @@ urlpatterns = [
     # The split view serves its init script from a URL: no inline script, so CSP needs none.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The demo's official status page (404 unless TREMOR_DEMO_STATUS_PAGE, which ./tremor up sets).
+    path("demo/status-page/api/v2/<str:name>", demo_status_page.status_page, name="demo-status-page"),
     path("admin/", admin.site.urls),
 ]
 
