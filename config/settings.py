@@ -208,7 +208,12 @@ if DEBUG:
 
 SPECTACULAR_SETTINGS = {
     # Regions appear in several serializers and filters: one schema enum for all.
-    "ENUM_NAME_OVERRIDES": {"RegionEnum": "reports.regions.REGIONS"},
+    "ENUM_NAME_OVERRIDES": {
+        "RegionEnum": "reports.regions.REGIONS",
+        "OfficialStatusEnum": "official.models.Status.values",
+        # Pinned: the official status also has a field named status.
+        "StatusEnum": "analytics.models.Incident.Status",
+    },
     "TITLE": "Tremor API",
     "DESCRIPTION": "Crowd outage reports: intake, time series, breakdowns.",
     "VERSION": "1.0.0",

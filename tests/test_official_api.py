@@ -94,3 +94,12 @@ def test_a_change_during_an_incident_is_a_feed_entry(client, tesla, source):
         feed = client.get(url).content.decode()
         assert "Tesla: official status now major outage" in feed
         assert f"/incidents/{incident.pk}/" in feed and "tag:tremor,2026:official:" in feed
+
+
+def test_the_openapi_schema_describes_the_official_status(client, db):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert "/api/v1/services/{slug}/official/" in schema["paths"]
+    components = schema["components"]["schemas"]
+    assert "official" in components["ServiceDetailOut"]["properties"]
+    assert "official" in components["IncidentDetailOut"]["properties"]
+    assert {"changes", "incidents", "official"} <= set(components["OfficialHistoryOut"]["properties"])
