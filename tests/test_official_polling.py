@@ -84,6 +84,18 @@ def test_it_reads_an_rss_feed(tesla, page):
     assert src.status == "operational" and OfficialIncident.objects.filter(source=src).count() == 2
 
 
+def test_a_feed_is_asked_if_modified_since_and_the_task_can_run_twice(tesla, page):
+    from official.tasks import poll as poll_task
+
+    src = services.source_set(service=tesla, kind="rss", url=page.base + RSS)
+    page.feed = rss([("p1", "Investigating login problems", "Fri, 19 Nov 2021 11:40:00 GMT")])
+    poll_task(src.pk)
+    poll_task(src.pk)
+    asked = [headers.get("If-Modified-Since") for path, headers in page.requests if path == RSS]
+    assert asked == [None, "Fri, 19 Nov 2021 11:40:00 GMT"]
+    assert OfficialIncident.objects.count() == 1 and StatusChange.objects.count() == 1
+
+
 def test_errors_back_off_exponentially_and_a_success_resets(source, page, fast):
     page.misbehave[SUMMARY] = "500"
     waits = []

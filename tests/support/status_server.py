@@ -13,6 +13,7 @@ SUMMARY, INCIDENTS, RSS = "/api/v2/summary.json", "/api/v2/incidents.json", "/hi
 # What `misbehave[path]` may be set to.
 MODES = ("500", "stall", "huge", "badjson", "metadata-redirect")
 HUGE_BYTES = 20 * 1024 * 1024
+FIRST_MODIFIED = 1637322000  # 19 Nov 2021 11:40 UTC: the first feed's Last-Modified; each new feed a second later
 
 
 def statuspage_summary(indicator: str = "none", *, updated_at: str, incidents: list | None = None) -> dict:
@@ -63,6 +64,13 @@ class StatusServer:
             return self.feed, "application/rss+xml"
         return json.dumps(self.summary if path == SUMMARY else self.incidents).encode(), "application/json"
 
+    def modified(self, etag: str) -> str:
+        """A Last-Modified that moves whenever the content does."""
+        from email.utils import formatdate
+
+        seen = self.__dict__.setdefault("_seen", {})
+        return formatdate(seen.setdefault(etag, FIRST_MODIFIED + len(seen)), usegmt=True)
+
     def start(self) -> StatusServer:
         server = self
 
@@ -86,18 +94,23 @@ class StatusServer:
                 if mode == "badjson":
                     body = body[: len(body) // 2] + b"}{"
                 etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-                if self.headers.get("If-None-Match") == etag:
+                modified = server.modified(etag)
+                if self.headers.get("If-None-Match") == etag or (
+                    self.path == RSS and self.headers.get("If-Modified-Since") == modified
+                ):
                     self.send_response(304)
                     self.send_header("ETag", etag)
                     self.end_headers()
                     return None
-                return self._answer(200, body, kind, etag)
+                return self._answer(200, body, kind, etag, modified)
 
-            def _answer(self, status: int, body: bytes, kind: str, etag: str = ""):
+            def _answer(self, status: int, body: bytes, kind: str, etag: str = "", modified: str = ""):
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
-                if etag:
+                if etag and self.path == RSS:
+                    self.send_header("Last-Modified", modified)  # the feed: dates only, no ETag
+                elif etag:
                     self.send_header("ETag", etag)
                 self.end_headers()
                 self.wfile.write(body)
