@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "analytics",
     "public",
     "webhooks",
+    "official",
     "demo",
     "research",
 ]
@@ -207,7 +208,12 @@ if DEBUG:
 
 SPECTACULAR_SETTINGS = {
     # Regions appear in several serializers and filters: one schema enum for all.
-    "ENUM_NAME_OVERRIDES": {"RegionEnum": "reports.regions.REGIONS"},
+    "ENUM_NAME_OVERRIDES": {
+        "RegionEnum": "reports.regions.REGIONS",
+        "OfficialStatusEnum": "official.models.Status.values",
+        # Pinned: the official status also has a field named status.
+        "StatusEnum": "analytics.models.Incident.Status",
+    },
     "TITLE": "Tremor API",
     "DESCRIPTION": "Crowd outage reports: intake, time series, breakdowns.",
     "VERSION": "1.0.0",
@@ -257,6 +263,21 @@ TREMOR_WEBHOOK_LOG_DAYS = env_int("TREMOR_WEBHOOK_LOG_DAYS", 30)
 # Loopback and private targets are for development and tests only (no SSRF into our network).
 TREMOR_WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("TREMOR_WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
 
+# Official status pages (official): polled every 2-5 minutes, politely (docs/official.md).
+TREMOR_OFFICIAL_POLL_SECONDS = env_int("TREMOR_OFFICIAL_POLL_SECONDS", 180)
+if not 120 <= TREMOR_OFFICIAL_POLL_SECONDS <= 300:
+    raise ImproperlyConfigured("TREMOR_OFFICIAL_POLL_SECONDS must be between 120 and 300 (every 2 to 5 minutes)")
+TREMOR_OFFICIAL_BACKOFF_MAX_SECONDS = env_int("TREMOR_OFFICIAL_BACKOFF_MAX_SECONDS", 3600)
+TREMOR_OFFICIAL_TIMEOUT_SECONDS = env_float("TREMOR_OFFICIAL_TIMEOUT_SECONDS", 5.0)
+TREMOR_OFFICIAL_MAX_BYTES = env_int("TREMOR_OFFICIAL_MAX_BYTES", 1_000_000)
+# At most this many requests to one host per minute, however many services share it.
+TREMOR_OFFICIAL_PER_HOST_PER_MINUTE = env_int("TREMOR_OFFICIAL_PER_HOST_PER_MINUTE", 2)
+# Like webhooks: loopback and private pages for development and tests only; link-local never.
+TREMOR_OFFICIAL_ALLOW_PRIVATE_TARGETS = env_bool("TREMOR_OFFICIAL_ALLOW_PRIVATE_TARGETS", DEBUG)
+# The demo service's status page (demo.official_page), served by the web process for ./tremor up only.
+TREMOR_DEMO_STATUS_PAGE = env_bool("TREMOR_DEMO_STATUS_PAGE", DEBUG)
+TREMOR_DEMO_STATUS_URL = env_str("TREMOR_DEMO_STATUS_URL", "http://127.0.0.1:8000/demo/status-page")
+
 # --- Celery -----------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -266,7 +287,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Webhook HTTP calls get their own queue and workers: a slow endpoint never delays bucketing or detection.
-CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": "webhooks"}}
+# Polling status pages is outbound HTTP too: same queue, so a stalled page never delays detection.
+CELERY_TASK_ROUTES = {"webhooks.tasks.*": {"queue": "webhooks"}, "official.tasks.poll": {"queue": "webhooks"}}
 # The whole beat schedule, one entry per periodic job.
 CELERY_BEAT_SCHEDULE = {
     # Aggregate closed minutes of raw reports into the bucket table.
@@ -275,6 +297,8 @@ CELERY_BEAT_SCHEDULE = {
     "detect-tick": {"task": "analytics.tasks.detect_tick", "schedule": crontab()},
     # Webhooks: fan out lost events, resend due retries, prune logs past TREMOR_WEBHOOK_LOG_DAYS.
     "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": crontab()},
+    # Official status pages: queue a poll of each source that is due (each every 2-5 min, backoff on errors).
+    "official-poll-due": {"task": "official.tasks.poll_due", "schedule": crontab()},
 }
 
 # Beat's state file: var/ by default; the image sets a path its non-root user may write.

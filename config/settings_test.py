@@ -7,6 +7,7 @@ os.environ.setdefault("TREMOR_STATIC_FINDERS", "1")
 os.environ.setdefault("TREMOR_CACHE_PREFIX", "tremor-test")
 # Test receivers listen on 127.0.0.1.
 os.environ.setdefault("TREMOR_WEBHOOK_ALLOW_PRIVATE_TARGETS", "1")
+os.environ.setdefault("TREMOR_OFFICIAL_ALLOW_PRIVATE_TARGETS", "1")
 # Production refuses to start without a key; the tests' worker processes inherit this one.
 os.environ.setdefault("SECRET_KEY", "tests-" + "k" * 50)
 

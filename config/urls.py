@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from demo import official_page as demo_status_page
 from public import badges
 from public.api import events as events_api
 from public.api import incidents as incidents_api
+from public.api import official as official_api
 from public.api import services as read_api
 from reports import views as web
 from reports.api import intake
@@ -17,6 +19,7 @@ api_v1 = [
     path("services/<slug:slug>/timeseries/", read_api.TimeseriesView.as_view(), name="api-timeseries"),
     path("services/<slug:slug>/breakdown/", read_api.BreakdownView.as_view(), name="api-breakdown"),
     path("services/<slug:slug>/status/", badges.ServiceStatusView.as_view(), name="api-service-status"),
+    path("services/<slug:slug>/official/", official_api.OfficialHistoryView.as_view(), name="api-service-official"),
     path("webhooks/", include("webhooks.urls")),
     path("incidents/", incidents_api.IncidentListView.as_view(), name="api-incident-list"),
     path("incidents/<int:pk>/", incidents_api.IncidentDetailView.as_view(), name="api-incident-detail"),
@@ -34,6 +37,8 @@ urlpatterns = [
     # The split view serves its init script from a URL: no inline script, so CSP needs none.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The demo's official status page (404 unless TREMOR_DEMO_STATUS_PAGE, which ./tremor up sets).
+    path("demo/status-page/api/v2/<str:name>", demo_status_page.status_page, name="demo-status-page"),
     path("admin/", admin.site.urls),
 ]
 

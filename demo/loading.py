@@ -6,12 +6,15 @@ from datetime import datetime, timedelta
 
 from analytics.bucketing import bucket_range
 from analytics.replay import replay_service, status_after_replay
+from official.models import Source
+from official.services import source_set
 from reports.imports import import_rows
 from reports.models import Service
 from reports.services import service_create
 
 from . import scenarios
 from .fleet import load_fleet
+from .official_page import demo_source_url
 
 SERVICE = "tesla"
 
@@ -21,6 +24,8 @@ def load_demo(*, now: datetime, reset: bool = False, progress: Callable[[str], N
     existing = Service.objects.filter(slug=SERVICE).first()
     if existing is not None and not reset:
         progress(f"demo: service {SERVICE!r} exists, keeping it (seed_demo --reset reloads it)")
+        if not Source.objects.filter(service=existing).exists():
+            _official_source(existing, progress)
         return load_fleet(now=now, progress=progress)
     if existing is not None:
         existing.delete()
@@ -37,4 +42,12 @@ def load_demo(*, now: datetime, reset: bool = False, progress: Callable[[str], N
     replayed = replay_service(service_id=service_id, start=now - timedelta(days=2), end=now)
     status_after_replay(service_id=service_id, result=replayed, now=now)
     progress(f"demo: detection replayed over the last two days: {len(replayed.incidents)} incident(s)")
+    _official_source(Service.objects.get(pk=service_id), progress)
     return result.rows + load_fleet(now=now, progress=progress)
+
+
+def _official_source(service: Service, progress: Callable[[str], None]) -> None:
+    # Polled by beat from the web process's demo page (demo.official_page), which acknowledges late.
+    url = demo_source_url()
+    source_set(service=service, kind=Source.Kind.STATUSPAGE, url=url)
+    progress(f"demo: official status page of {service.slug}: {url}/api/v2/summary.json")

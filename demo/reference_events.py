@@ -21,9 +21,19 @@ _EU_COUNTRIES = [c for c, r in COUNTRY_REGION.items() if r == "EU"]
 # 19 Nov 2021: who was hit, how strongly (share of affected users) and how many
 # minutes after 21:00 UTC each joined (North America first, Asia-Pacific last).
 _NOV21_WEIGHTS = {
-    "US": 0.40, "CA": 0.06, "DE": 0.07, "GB": 0.06, "NL": 0.04, "NO": 0.05,
-    "FR": 0.03, "SE": 0.02, "CH": 0.015, "IT": 0.01, "ES": 0.01,
-    "KR": 0.07, "AU": 0.06,  # press singled them out: many cars, early-morning users
+    "US": 0.40,
+    "CA": 0.06,
+    "DE": 0.07,
+    "GB": 0.06,
+    "NL": 0.04,
+    "NO": 0.05,
+    "FR": 0.03,
+    "SE": 0.02,
+    "CH": 0.015,
+    "IT": 0.01,
+    "ES": 0.01,
+    "KR": 0.07,
+    "AU": 0.06,  # press singled them out: many cars, early-morning users
 }
 _NOV21_DELAY_MIN = {"NA": 0.0, "EU": 12.0, "APAC": 20.0}
 _NOV21_FEATURES = ["remote-unlock", "location"]
@@ -45,8 +55,9 @@ def _feb23_intensity() -> np.ndarray:
     return np.where(t < 180, phase1, np.where(t < 210, lull, np.maximum(phase2, 0.2)))
 
 
-def outage_2023_02_14(*, onset: str | datetime | pd.Timestamp = "2023-02-14T09:00Z",
-                      service: str = "tesla", seed: int = 1) -> pd.DataFrame:
+def outage_2023_02_14(
+    *, onset: str | datetime | pd.Timestamp = "2023-02-14T09:00Z", service: str = "tesla", seed: int = 1
+) -> pd.DataFrame:
     """Only the outage reports of the 14 Feb 2023 EU "503 server maintenance"
     pattern, starting at `onset`: EU countries weighted by fleet, code 503, the
     five remote-control features (Bluetooth unlock and supercharging kept working,
@@ -55,9 +66,17 @@ def outage_2023_02_14(*, onset: str | datetime | pd.Timestamp = "2023-02-14T09:0
     intensity = _feb23_intensity()
     w = np.array([FLEET_WEIGHTS[c] for c in _EU_COUNTRIES])
     p = np.broadcast_to(w / w.sum(), (len(intensity), len(w)))
-    return overlay(onset=utc(onset), intensity=intensity, country_p=p, countries=_EU_COUNTRIES,
-                    code="503", features=EU_REMOTE_FEATURES, feature_p=_EU_REMOTE_P,
-                    service=service, rng=rng)
+    return overlay(
+        onset=utc(onset),
+        intensity=intensity,
+        country_p=p,
+        countries=_EU_COUNTRIES,
+        code="503",
+        features=EU_REMOTE_FEATURES,
+        feature_p=_EU_REMOTE_P,
+        service=service,
+        rng=rng,
+    )
 
 
 def _nov21_intensity() -> np.ndarray:
@@ -68,8 +87,7 @@ def _nov21_intensity() -> np.ndarray:
     five-hour tail of ~60 stragglers.
     """
     t = np.arange(6 * 60, dtype=float)
-    shape = np.where(t < 40, np.exp(-0.5 * ((t - 40) / 9.0) ** 2),
-                     np.exp(-0.5 * ((t - 40) / 3.0) ** 2))
+    shape = np.where(t < 40, np.exp(-0.5 * ((t - 40) / 9.0) ** 2), np.exp(-0.5 * ((t - 40) / 3.0) ** 2))
     # Owners who cannot unlock their car report at once: the first US/CA
     # reports arrive at ~3 a minute from 21:00, not as a slow trickle (press
     # reports date the start to 21:00; the ramp to the peak is more people noticing).
@@ -83,8 +101,9 @@ def _nov21_intensity() -> np.ndarray:
     return np.where(t < 345, early + peak * shape + tail * tail_shape, 0.0)
 
 
-def outage_2021_11_19(*, onset: str | datetime | pd.Timestamp = "2021-11-19T21:00Z",
-                      service: str = "tesla", seed: int = 1) -> pd.DataFrame:
+def outage_2021_11_19(
+    *, onset: str | datetime | pd.Timestamp = "2021-11-19T21:00Z", service: str = "tesla", seed: int = 1
+) -> pd.DataFrame:
     """Only the outage reports of the 19 Nov 2021 worldwide "500 server error"
     pattern: North America from `onset`, Europe ~12 min later, South Korea and
     Australia ~20 min later; code 500; remote-unlock and location."""
@@ -97,9 +116,17 @@ def outage_2021_11_19(*, onset: str | datetime | pd.Timestamp = "2021-11-19T21:0
     # Each region ramps in over ~5 minutes after its delay.
     active = np.clip((t - delay[None, :]) / 5.0, 0.0, 1.0) * w[None, :]
     p = active / np.maximum(active.sum(axis=1, keepdims=True), 1e-12)
-    return overlay(onset=utc(onset), intensity=intensity, country_p=p, countries=countries,
-                    code="500", features=_NOV21_FEATURES, feature_p=_NOV21_FEATURE_P,
-                    service=service, rng=rng)
+    return overlay(
+        onset=utc(onset),
+        intensity=intensity,
+        country_p=p,
+        countries=countries,
+        code="500",
+        features=_NOV21_FEATURES,
+        feature_p=_NOV21_FEATURE_P,
+        service=service,
+        rng=rng,
+    )
 
 
 def _ts(s: str) -> pd.Timestamp:
@@ -115,32 +142,57 @@ def _phases(*spec: tuple[str, str, str]) -> list[dict]:
 # "regional" is the expected is_regional() verdict given usual regional volumes.
 EVENTS: dict[str, dict] = {
     "2023-02-14": {
-        "service": "tesla", "title": "Tesla app 503 server maintenance, Europe only",
-        "history_start": _ts("2023-01-31 00:00"), "history_end": _ts("2023-02-15 06:00"),
-        "onset": _ts("2023-02-14 09:00"), "peak": _ts("2023-02-14 09:30"), "end": _ts("2023-02-14 21:00"),
-        "phases": _phases(("outage", "2023-02-14 09:00", "2023-02-14 12:00"),
-                          ("recovered", "2023-02-14 12:00", "2023-02-14 12:30"),
-                          ("outage", "2023-02-14 12:30", "2023-02-14 21:00")),
-        "scope": {"regions": ["EU"], "countries": list(_EU_COUNTRIES), "codes": ["503"],
-                  "features": list(EU_REMOTE_FEATURES)},
-        "unaffected": {"regions": ["NA", "APAC", "LATAM", "MEA"], "countries": ["CN", "US", "KR", "AU"],
-                       "features": ["supercharging", "app-login", "location", "other"]},
+        "service": "tesla",
+        "title": "Tesla app 503 server maintenance, Europe only",
+        "history_start": _ts("2023-01-31 00:00"),
+        "history_end": _ts("2023-02-15 06:00"),
+        "onset": _ts("2023-02-14 09:00"),
+        "peak": _ts("2023-02-14 09:30"),
+        "end": _ts("2023-02-14 21:00"),
+        "phases": _phases(
+            ("outage", "2023-02-14 09:00", "2023-02-14 12:00"),
+            ("recovered", "2023-02-14 12:00", "2023-02-14 12:30"),
+            ("outage", "2023-02-14 12:30", "2023-02-14 21:00"),
+        ),
+        "scope": {
+            "regions": ["EU"],
+            "countries": list(_EU_COUNTRIES),
+            "codes": ["503"],
+            "features": list(EU_REMOTE_FEATURES),
+        },
+        "unaffected": {
+            "regions": ["NA", "APAC", "LATAM", "MEA"],
+            "countries": ["CN", "US", "KR", "AU"],
+            "features": ["supercharging", "app-login", "location", "other"],
+        },
         "regional": True,
     },
     "2021-11-19": {
-        "service": "tesla", "title": "Tesla app 500 server error, worldwide",
-        "history_start": _ts("2021-11-05 00:00"), "history_end": _ts("2021-11-20 06:00"),
-        "onset": _ts("2021-11-19 21:00"), "peak": _ts("2021-11-19 21:40"), "end": _ts("2021-11-20 02:45"),
-        "phases": _phases(("onset", "2021-11-19 21:00", "2021-11-19 21:30"),
-                          ("peak", "2021-11-19 21:30", "2021-11-19 21:45"),
-                          ("tail", "2021-11-19 21:45", "2021-11-20 02:45")),
+        "service": "tesla",
+        "title": "Tesla app 500 server error, worldwide",
+        "history_start": _ts("2021-11-05 00:00"),
+        "history_end": _ts("2021-11-20 06:00"),
+        "onset": _ts("2021-11-19 21:00"),
+        "peak": _ts("2021-11-19 21:40"),
+        "end": _ts("2021-11-20 02:45"),
+        "phases": _phases(
+            ("onset", "2021-11-19 21:00", "2021-11-19 21:30"),
+            ("peak", "2021-11-19 21:30", "2021-11-19 21:45"),
+            ("tail", "2021-11-19 21:45", "2021-11-20 02:45"),
+        ),
         "expected_counts": {"peak": 500, "tail": 60},  # outage reports only, per phase
-        "region_onsets": {r: _ts("2021-11-19 21:00") + pd.Timedelta(minutes=m)
-                          for r, m in _NOV21_DELAY_MIN.items()},
-        "scope": {"regions": ["NA", "EU", "APAC"], "countries": list(_NOV21_WEIGHTS), "codes": ["500"],
-                  "features": list(_NOV21_FEATURES)},
-        "unaffected": {"regions": ["LATAM", "MEA"], "countries": ["CN", "JP", "MX", "BR", "AE", "ZA"],
-                       "features": ["supercharging", "app-login", "climate", "other"]},
+        "region_onsets": {r: _ts("2021-11-19 21:00") + pd.Timedelta(minutes=m) for r, m in _NOV21_DELAY_MIN.items()},
+        "scope": {
+            "regions": ["NA", "EU", "APAC"],
+            "countries": list(_NOV21_WEIGHTS),
+            "codes": ["500"],
+            "features": list(_NOV21_FEATURES),
+        },
+        "unaffected": {
+            "regions": ["LATAM", "MEA"],
+            "countries": ["CN", "JP", "MX", "BR", "AE", "ZA"],
+            "features": ["supercharging", "app-login", "climate", "other"],
+        },
         "regional": False,
     },
 }

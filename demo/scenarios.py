@@ -45,28 +45,29 @@ def child_seeds(seed: int) -> tuple[int, int]:
     return int(a), int(b)
 
 
-def event_2023_02_14(*, service: str = "tesla", seed: int = 0,
-                     daily_reports: float = 2000.0) -> pd.DataFrame:
+def event_2023_02_14(*, service: str = "tesla", seed: int = 0, daily_reports: float = 2000.0) -> pd.DataFrame:
     """Two weeks of history, the 14 Feb 2023 EU outage, until 15 Feb 06:00 UTC."""
     e = EVENTS["2023-02-14"]
     bg_seed, ov_seed = child_seeds(seed)
-    bg = background(service=service, start=e["history_start"], end=e["history_end"],
-                    daily_reports=daily_reports, seed=bg_seed)
+    bg = background(
+        service=service, start=e["history_start"], end=e["history_end"], daily_reports=daily_reports, seed=bg_seed
+    )
     return concat(bg, outage_2023_02_14(onset=e["onset"], service=service, seed=ov_seed))
 
 
-def event_2021_11_19(*, service: str = "tesla", seed: int = 0,
-                     daily_reports: float = 2000.0) -> pd.DataFrame:
+def event_2021_11_19(*, service: str = "tesla", seed: int = 0, daily_reports: float = 2000.0) -> pd.DataFrame:
     """Two weeks of history, the 19 Nov 2021 worldwide outage, until 20 Nov 06:00 UTC."""
     e = EVENTS["2021-11-19"]
     bg_seed, ov_seed = child_seeds(seed)
-    bg = background(service=service, start=e["history_start"], end=e["history_end"],
-                    daily_reports=daily_reports, seed=bg_seed)
+    bg = background(
+        service=service, start=e["history_start"], end=e["history_end"], daily_reports=daily_reports, seed=bg_seed
+    )
     return concat(bg, outage_2021_11_19(onset=e["onset"], service=service, seed=ov_seed))
 
 
-def shift(df: pd.DataFrame, *, to_end: str | datetime | pd.Timestamp,
-          anchor: str | datetime | pd.Timestamp | None = None) -> pd.DataFrame:
+def shift(
+    df: pd.DataFrame, *, to_end: str | datetime | pd.Timestamp, anchor: str | datetime | pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Move a scenario in time so `anchor` (default: its last report) lands on
     `to_end`. Note the diurnal/weekly cycle moves with it: to keep it aligned
     with local time, shift by whole weeks or prefer `demo_stream`."""
@@ -81,16 +82,18 @@ def shift(df: pd.DataFrame, *, to_end: str | datetime | pd.Timestamp,
 DEMO_ONSET_BEFORE_NOW = pd.Timedelta(hours=14)
 
 
-def demo_stream(*, now: str | datetime | pd.Timestamp, service: str = "tesla", seed: int = 0,
-                daily_reports: float = 2000.0) -> pd.DataFrame:
+def demo_stream(
+    *, now: str | datetime | pd.Timestamp, service: str = "tesla", seed: int = 0, daily_reports: float = 2000.0
+) -> pd.DataFrame:
     """Two weeks of ordinary background ending at `now`, plus the 14 Feb 2023
     outage shape starting 14 hours before `now` (so it all fits in the last day:
     the overlay lasts 15 h, reports after `now` are dropped). Background is
     generated in real local time, so the diurnal cycle stays truthful."""
     end = utc(now)
     bg_seed, ov_seed = child_seeds(seed)
-    bg = background(service=service, start=end - pd.Timedelta(days=14), end=end,
-                    daily_reports=daily_reports, seed=bg_seed)
+    bg = background(
+        service=service, start=end - pd.Timedelta(days=14), end=end, daily_reports=daily_reports, seed=bg_seed
+    )
     ov = outage_2023_02_14(onset=end - DEMO_ONSET_BEFORE_NOW, service=service, seed=ov_seed)
     ov = ov[ov["observed_at"] < end]
     return concat(bg, ov)

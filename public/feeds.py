@@ -3,7 +3,9 @@
 Widespread events have their own (`/events/feed/`).
 
 An entry is an incident; its `updated` moves when the incident changes, so
-feed readers show an update when it escalates, spreads or is resolved.
+feed readers show an update when it escalates, spreads or is resolved. When
+the official status page changes during an incident, that change is an entry
+of its own (official.models.StatusChange with its incident).
 """
 
 from django.contrib.syndication.views import Feed
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics.models import Incident, Level, WidespreadEvent
+from official.models import StatusChange
 from reports.models import Service
 
 from .event_selectors import event_queryset
@@ -49,6 +52,27 @@ def incident_summary(incident: Incident) -> str:
     return "; ".join(parts) + "."
 
 
+def official_title(change: StatusChange) -> str:
+    return _("%(service)s: official status now %(status)s") % {
+        "service": change.source.service.name, "status": change.get_status_display()
+    }  # fmt: skip
+
+
+def official_summary(change: StatusChange) -> str:
+    return _("The official status page changed from %(previous)s to %(status)s at %(time)s UTC, during the "
+             "incident Tremor detected at %(detected)s UTC.") % {
+        "previous": change.get_previous_display(), "status": change.get_status_display(),
+        "time": f"{change.changed_at:%Y-%m-%d %H:%M}", "detected": f"{change.incident.detected_at:%Y-%m-%d %H:%M}",
+    }  # fmt: skip
+
+
+def _with_official(incidents, changes) -> list:
+    """Incidents and the official changes during them, by last update, newest first."""
+    entries = [*incidents, *changes.select_related("source__service", "incident")[:FEED_LENGTH]]
+    entries.sort(key=lambda e: e.seen_at if isinstance(e, StatusChange) else e.updated_at, reverse=True)
+    return entries[:FEED_LENGTH]
+
+
 class IncidentFeed(Feed):
     feed_type = Atom1Feed
     title = gettext_lazy("Tremor incidents")
@@ -62,32 +86,38 @@ class IncidentFeed(Feed):
         return "tag:tremor,2026:incidents"
 
     def items(self):
-        return Incident.objects.select_related("service").order_by("-updated_at", "-id")[:FEED_LENGTH]
+        incidents = Incident.objects.select_related("service").order_by("-updated_at", "-id")[:FEED_LENGTH]
+        return _with_official(incidents, StatusChange.objects.filter(incident__isnull=False).order_by("-seen_at"))
 
-    def item_title(self, item: Incident) -> str:
-        return incident_title(item)
+    def item_title(self, item) -> str:
+        return official_title(item) if isinstance(item, StatusChange) else incident_title(item)
 
-    def item_description(self, item: Incident) -> str:
-        return incident_summary(item)
+    def item_description(self, item) -> str:
+        return official_summary(item) if isinstance(item, StatusChange) else incident_summary(item)
 
-    def item_link(self, item: Incident) -> str:
+    def item_link(self, item) -> str:
+        incident = item.incident if isinstance(item, StatusChange) else item
         try:
-            return reverse("incident", args=[item.pk])
+            return reverse("incident", args=[incident.pk])
         except NoReverseMatch:
-            return reverse("service", args=[item.service.slug])
+            return reverse("service", args=[incident.service.slug])
 
-    def item_guid(self, item: Incident) -> str:
+    def item_guid(self, item) -> str:
+        if isinstance(item, StatusChange):
+            return f"tag:tremor,2026:official:{item.pk}"
         return f"tag:tremor,2026:incident:{item.pk}"
 
     item_guid_is_permalink = False
 
-    def item_pubdate(self, item: Incident):
-        return item.detected_at
+    def item_pubdate(self, item):
+        return item.seen_at if isinstance(item, StatusChange) else item.detected_at
 
-    def item_updateddate(self, item: Incident):
-        return item.updated_at
+    def item_updateddate(self, item):
+        return item.seen_at if isinstance(item, StatusChange) else item.updated_at
 
-    def item_categories(self, item: Incident):
+    def item_categories(self, item):
+        if isinstance(item, StatusChange):
+            return [item.source.service.slug, "official", item.status]
         return [item.service.slug, item.status, *((item.scope or {}).get("regions") or [])]
 
 
@@ -105,7 +135,9 @@ class ServiceIncidentFeed(IncidentFeed):
         return f"tag:tremor,2026:incidents:{service.slug}"
 
     def items(self, service: Service):
-        return service.incidents.select_related("service").order_by("-updated_at", "-id")[:FEED_LENGTH]
+        incidents = service.incidents.select_related("service").order_by("-updated_at", "-id")[:FEED_LENGTH]
+        changes = StatusChange.objects.filter(incident__isnull=False, source__service=service).order_by("-seen_at")
+        return _with_official(incidents, changes)
 
 
 class EventFeed(Feed):

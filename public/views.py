@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from analytics.models import Incident, Level
 from analytics.selectors import breakdown
 from analytics.serializers import IncidentSerializer
+from official import selectors as official
 from reports.codes import code_label
 from reports.models import Service
 from reports.regions import region_names
@@ -208,6 +209,7 @@ def service_page(request: HttpRequest, slug: str) -> HttpResponse:
         "past_incidents": selectors.recent_incidents(service_id=service.id),
         "embed_url": request.build_absolute_uri(reverse("embed-status", args=[slug])),
         "chart_settings": _chart_settings(request, win.key),
+        "official": official.service_official(service.id),
         **_status_context(service),
     }
     return render(request, "public/service.html", context)
@@ -222,7 +224,12 @@ def home(request: HttpRequest) -> HttpResponse:
     else:
         # Anonymous and the same for everyone within a minute: one computation per minute, not per visit.
         rows = _cached(f"home:{win.end:%Y%m%d%H%M}", lambda: _home_rows(Service.objects.filter(active=True), win))
-    return render(request, "public/home.html", {"rows": rows, "q": q, "events": ongoing_events()})
+    unacknowledged = request.GET.get("official") == "unacknowledged"
+    if unacknowledged:
+        keep = official.unacknowledged_service_ids({row["service"].id: row["level"] for row in rows})
+        rows = [row for row in rows if row["service"].id in keep]
+    context = {"rows": rows, "q": q, "events": ongoing_events(), "unacknowledged": unacknowledged}
+    return render(request, "public/home.html", context)
 
 
 def _home_rows(services, win: selectors.Window) -> list[dict]:
@@ -339,6 +346,7 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
         "data": data,
         "chart": chart,
         "scope": [s for s in scope if s["rows"]],
+        "official": official.incident_acknowledgement(incident),
         "permalink": request.build_absolute_uri(reverse("incident", args=[incident.id])),
         "embed_url": request.build_absolute_uri(reverse("embed-incident", args=[incident.id])),
     }

@@ -14,6 +14,7 @@ from common.metrics import report_outcome
 from .catalog import catalog
 from .dedupe import claim_first_report, release_claim
 from .models import Feature, Report, Service
+from .signals import service_imported
 from .validation import ReportInput
 
 
@@ -193,7 +194,8 @@ def parse_providers(value: str | Iterable[str]) -> list[str]:
 
 @transaction.atomic
 def services_import(*, rows: Sequence[dict]) -> tuple[int, int]:
-    """Create or update services (slug, name, homepage_url, providers); all rows or none. (created, updated)."""
+    """Create or update services (slug, name, homepage_url, providers, and what apps above read from the row,
+    e.g. official_kind and official_url); all rows or none. (created, updated)."""
     created = updated = 0
     for line, row in enumerate(rows, start=2):
         slug, name = (row.get("slug") or "").strip(), (row.get("name") or "").strip()
@@ -206,6 +208,7 @@ def services_import(*, rows: Sequence[dict]) -> tuple[int, int]:
         fields = {"name": name, "providers": providers}
         if row.get("homepage_url"):
             fields["homepage_url"] = row["homepage_url"].strip()
-        _, was_created = Service.objects.update_or_create(slug=slug, defaults=fields)
+        service, was_created = Service.objects.update_or_create(slug=slug, defaults=fields)
+        service_imported.send(sender=Service, service=service, row=row, line=line)
         created, updated = created + was_created, updated + (not was_created)
     return created, updated

@@ -114,7 +114,8 @@ def validate_report(
         feature_id = service.features.get(feature)
         if feature_id is None and feature != Feature.OTHER:
             errors["feature"] = _("%(feature)s is not a feature of %(service)s.") % {
-                "feature": repr(feature), "service": repr(service.slug)
+                "feature": repr(feature),
+                "service": repr(service.slug),
             }
     if code and not is_valid_code(code):
         errors["code"] = _(

@@ -2,6 +2,7 @@
 
 Plain pytest, no database: `pytest -p no:django --noconftest tests/test_detection_core.py`.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -138,7 +139,7 @@ def test_big_outage_detected_fast_and_two_ordinary_weeks_stay_quiet():
     onset = pd.Timestamp("2024-01-20 18:00")
     s[onset : onset + pd.Timedelta("45min")] *= 30
     det = detect_series(s, config=TREMOR_CONFIG)
-    weeks_2_3 = det["2024-01-08":onset - pd.Timedelta("1min")]
+    weeks_2_3 = det["2024-01-08" : onset - pd.Timedelta("1min")]
     assert (weeks_2_3["level"] == 2).sum() == 0
     hit = first_problem(det, onset)
     assert hit is not None and hit - onset <= pd.Timedelta("4min")

@@ -27,8 +27,9 @@ def test_an_incident_has_the_documented_representation(api, tesla):
     assert set(data) == {
         "id", "service", "status", "level", "started_at", "detected_at", "peak_at", "ended_at",
         "peak_reports_per_minute", "baseline_at_peak", "excess_reports", "scope", "scope_shares",
-        "is_regional", "phases",
+        "is_regional", "phases", "official",
     }  # fmt: skip
+    assert data["official"] is None  # no official source (tests/test_official_api.py)
     assert data["service"] == "tesla" and data["level"] == "normal" and data["scope"]["codes"] == ["503"]
     assert "tracking" not in data
 

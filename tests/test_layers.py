@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "ops", "research", "demo", "public", "webhooks", "analytics", "reports", "common")
+PACKAGES = ("config", "ops", "research", "demo", "public", "webhooks", "official", "analytics", "reports", "common")
 LINT = Path(sys.executable).with_name("lint-imports")
 
 
@@ -48,3 +48,10 @@ def test_django_in_the_number_core_breaks_its_contract(tree):
     result = _lint(tree)
     assert result.returncode == 1
     assert "analytics.core.wrong_way -> django (l.1)" in result.stdout
+
+
+def test_official_importing_the_read_side_breaks_the_app_layers(tree):
+    # Public reads official (the official status on the pages), never the other way round.
+    (tree / "official" / "wrong_way.py").write_text("from public import selectors  # noqa: F401\n")
+    result = _lint(tree)
+    assert result.returncode == 1 and "official.wrong_way -> public.selectors" in result.stdout

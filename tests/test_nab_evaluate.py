@@ -26,6 +26,7 @@ def _nab_data():
     # In CI the data sits next to the repository (../shared/nab): missing there is a failure, not a skip.
     require_nab(DATA, WINDOWS)
 
+
 ROW = re.compile(r"^(\S+\.csv)\s+(\d+)\s+(\d+)\s+(\d+)\s+(-?\d+\.\d{3})\s+(-?\d+\.\d{3})\s+(-?\d+\.\d{3})$")
 NORM = re.compile(r"^\s+(\w+): (-?\d+\.\d{2})$")
 

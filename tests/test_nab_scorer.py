@@ -2,6 +2,7 @@
 
 Plain pytest, no database (runs with `pytest -p no:django`).
 """
+
 from __future__ import annotations
 
 import json

@@ -7,7 +7,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNTIME_CODE = ["analytics", "common", "config", "demo", "ops", "public", "reports", "research", "webhooks"]
+RUNTIME_CODE = ["analytics", "common", "config", "demo", "official", "ops", "public", "reports", "research", "webhooks"]
 TEST_TOOLS = {"pytest", "hypothesis", "schemathesis", "playwright", "ruff", "import-linter", "pytest-django"}
 # Used by name rather than imported: commands (gunicorn, supervisord), settings strings and a
 # database driver that Django loads.

@@ -46,6 +46,7 @@ def feb14_outage() -> pd.DataFrame:
 
 # --- structure and determinism ----------------------------------------------
 
+
 def test_same_seed_same_frame_and_different_seed_differs() -> None:
     a = sc.event_2021_11_19(seed=3)
     b = sc.event_2021_11_19(seed=3)
@@ -86,6 +87,7 @@ def test_background_is_fast() -> None:
 
 
 # --- background realism -------------------------------------------------------
+
 
 def test_daily_volume_and_peak_rate(two_weeks: pd.DataFrame) -> None:
     per_day = two_weeks.set_index("observed_at").resample("D").size()
@@ -134,13 +136,16 @@ def test_micro_bursts_are_small_and_present(two_weeks: pd.DataFrame) -> None:
     assert 2 <= len(bursts) <= 20  # a few a week
     for b in bursts:
         assert 3 <= b["n"] <= 8
-        near = two_weeks[(two_weeks["country"] == b["country"])
-                         & (two_weeks["observed_at"] >= b["at"])
-                         & (two_weeks["observed_at"] < b["at"] + pd.Timedelta(minutes=3))]
+        near = two_weeks[
+            (two_weeks["country"] == b["country"])
+            & (two_weeks["observed_at"] >= b["at"])
+            & (two_weeks["observed_at"] < b["at"] + pd.Timedelta(minutes=3))
+        ]
         assert len(near) >= b["n"]
 
 
 # --- 19 Nov 2021 -------------------------------------------------------------
+
 
 def test_nov19_peak_and_tail_volumes(nov19_outage: pd.DataFrame) -> None:
     assert 400 <= len(between(nov19_outage, "2021-11-19 21:30", "2021-11-19 21:45")) <= 600
@@ -172,6 +177,7 @@ def test_event_is_background_plus_overlay() -> None:
 
 # --- 14 Feb 2023 -------------------------------------------------------------
 
+
 def test_feb14_is_eu_only_503_remote_controls(feb14_outage: pd.DataFrame) -> None:
     assert set(feb14_outage["region"]) == {"EU"}
     assert set(feb14_outage["code"]) == {"503"}
@@ -181,8 +187,8 @@ def test_feb14_is_eu_only_503_remote_controls(feb14_outage: pd.DataFrame) -> Non
 
 def test_feb14_outage_is_clearly_visible(feb14: pd.DataFrame) -> None:
     eu = feb14[feb14["region"] == "EU"].set_index("observed_at").resample("min").size()
-    assert eu.loc[ts("2023-02-14 09:15"):ts("2023-02-14 11:45")].mean() >= 15  # tens a minute
-    assert eu.loc[ts("2023-02-14 06:00"):ts("2023-02-14 08:59")].mean() < 2
+    assert eu.loc[ts("2023-02-14 09:15") : ts("2023-02-14 11:45")].mean() >= 15  # tens a minute
+    assert eu.loc[ts("2023-02-14 06:00") : ts("2023-02-14 08:59")].mean() < 2
 
 
 def test_feb14_dip_between_1200_and_1230(feb14: pd.DataFrame) -> None:
@@ -194,8 +200,7 @@ def test_feb14_dip_between_1200_and_1230(feb14: pd.DataFrame) -> None:
     before = eu_rate("2023-02-14 11:30", "2023-02-14 12:00")
     after = eu_rate("2023-02-14 12:40", "2023-02-14 13:10")
     # Same window on the previous days: what "near baseline" means.
-    usual = np.mean([eu_rate(f"2023-02-{d:02d} 12:05", f"2023-02-{d:02d} 12:30")
-                     for d in range(1, 14)])
+    usual = np.mean([eu_rate(f"2023-02-{d:02d} 12:05", f"2023-02-{d:02d} 12:30") for d in range(1, 14)])
     assert dip < 0.1 * before and dip < 0.1 * after
     assert dip < usual + 1.5
 
@@ -203,12 +208,12 @@ def test_feb14_dip_between_1200_and_1230(feb14: pd.DataFrame) -> None:
 def test_feb14_supercharging_stays_ordinary(feb14: pd.DataFrame) -> None:
     sc_rows = feb14[feb14["feature"] == "supercharging"]
     during = len(between(sc_rows, "2023-02-14 09:00", "2023-02-14 21:00"))
-    usual = np.mean([len(between(sc_rows, f"2023-02-{d:02d} 09:00", f"2023-02-{d:02d} 21:00"))
-                     for d in range(1, 14)])
+    usual = np.mean([len(between(sc_rows, f"2023-02-{d:02d} 09:00", f"2023-02-{d:02d} 21:00")) for d in range(1, 14)])
     assert 0.6 * usual <= during <= 1.5 * usual
 
 
 # --- shifting, demo stream, CSV ------------------------------------------------
+
 
 def test_shift_moves_last_row_and_keeps_shape(feb14_outage: pd.DataFrame) -> None:
     moved = sc.shift(feb14_outage, to_end="2030-06-01T12:00Z")
@@ -242,8 +247,7 @@ def test_to_csv_format(tmp_path, nov19_outage: pd.DataFrame) -> None:
     lines = path.read_text().splitlines()
     assert lines[0] == "observed_at,service,country,code,feature"
     assert len(lines) == len(nov19_outage) + 1
-    assert re.fullmatch(r"2021-11-19T21:\d\d:\d\dZ,tesla,[A-Z]{2},500,(remote-unlock|location)",
-                        lines[1])
+    assert re.fullmatch(r"2021-11-19T21:\d\d:\d\dZ,tesla,[A-Z]{2},500,(remote-unlock|location)", lines[1])
     back = pd.read_csv(path, dtype=str)
     parsed = pd.to_datetime(back["observed_at"], utc=True)
     assert (parsed.to_numpy() == nov19_outage["observed_at"].to_numpy()).all()

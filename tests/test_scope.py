@@ -38,6 +38,7 @@ def nov19():
 
 # --- reference events ---------------------------------------------------------
 
+
 def test_feb14_scope_is_eu_503_remote_controls(feb14) -> None:
     _, expected, scope, shares = feb14
     assert scope["regions"] == ["EU"]
@@ -94,8 +95,7 @@ def test_expectation_from_background_without_overlay() -> None:
 
 def test_window_counts_can_derive_regions() -> None:
     df = sc.outage_2021_11_19(seed=0).drop(columns="region")
-    counts = window_counts(df, "2021-11-19T21:00Z", "2021-11-20T03:00Z",
-                           region_of=sc.COUNTRY_REGION.__getitem__)
+    counts = window_counts(df, "2021-11-19T21:00Z", "2021-11-20T03:00Z", region_of=sc.COUNTRY_REGION.__getitem__)
     assert set(counts["regions"].index) == {"NA", "EU", "APAC"}
     assert counts["regions"].sum() == len(df)
 
@@ -104,12 +104,12 @@ def test_baseline_uses_only_covered_days() -> None:
     e = sc.EVENTS["2023-02-14"]
     df = sc.background(service="tesla", start="2023-02-11", end="2023-02-15", seed=0)
     short = baseline_counts(df, e["onset"], e["end"], days=14)  # only 3 days of history exist
-    per_day = [window_counts(df, e["onset"] - pd.Timedelta(days=k), e["end"] - pd.Timedelta(days=k))
-               for k in (1, 2, 3)]
+    per_day = [window_counts(df, e["onset"] - pd.Timedelta(days=k), e["end"] - pd.Timedelta(days=k)) for k in (1, 2, 3)]
     assert short["codes"]["none"] == pytest.approx(sum(d["codes"]["none"] for d in per_day) / 3)
 
 
 # --- hand-made cases ------------------------------------------------------------
+
 
 def S(**counts: float) -> pd.Series:
     return pd.Series(counts, dtype=float)
@@ -155,8 +155,7 @@ def test_normally_absent_value_needs_more_than_a_couple_of_reports() -> None:
 
 
 def test_no_excess_and_missing_expectation_give_empty_scope() -> None:
-    scope, shares = incident_scope({"codes": S(none=10), "features": S(climate=50)},
-                                   {"codes": S(none=20)})
+    scope, shares = incident_scope({"codes": S(none=10), "features": S(climate=50)}, {"codes": S(none=20)})
     assert scope == {"codes": [], "features": []}
     assert shares == {"codes": {}, "features": {}}
 

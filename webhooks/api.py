@@ -13,6 +13,7 @@ from analytics.models import Level
 from analytics.widespread import EVENT_TYPES as WIDESPREAD_TYPES
 from common.api.caching import ConditionalGetMixin
 from common.api.pagination import DeliveryCursorPagination, SubscriptionCursorPagination
+from official.events import EVENT_TYPE as OFFICIAL_EVENT
 from reports.models import Service
 from reports.regions import REGIONS
 
@@ -60,7 +61,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     )
     regions = serializers.ListField(child=serializers.ChoiceField(choices=REGIONS), required=False)
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EVENT_TYPES + WIDESPREAD_TYPES), required=False
+        child=serializers.ChoiceField(choices=[*EVENT_TYPES, OFFICIAL_EVENT, *WIDESPREAD_TYPES]), required=False
     )
     min_level = serializers.ChoiceField(choices=list(LEVELS), required=False, default="possible")
     secret = StrictCharField(

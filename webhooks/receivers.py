@@ -2,6 +2,9 @@
 
 import logging
 
+from official.events import EVENT_TYPE as OFFICIAL_EVENT
+from official.selectors import change_payload
+
 from .services import event_record
 from .tasks import fan_out
 from .widespread import widespread_record
@@ -32,4 +35,15 @@ def on_widespread_event(sender, *, event_id: int, kind: str, incident_id: int | 
     try:
         fan_out.delay(record.pk)
     except Exception as exc:  # broker down: the grouping must not fail over a webhook
+        log.warning("webhooks: could not queue fan-out of %s (%s); the sweeper will", record.uid, exc)
+
+
+def on_official_change(sender, *, incident_id: int, change_id: int, **kwargs) -> None:
+    """The official status changed during a Tremor incident: an incident event with the change in its body."""
+    record = event_record(incident_id=incident_id, event=OFFICIAL_EVENT, extra={"official": change_payload(change_id)})
+    if record is None:
+        return
+    try:
+        fan_out.delay(record.pk)
+    except Exception as exc:  # broker down: the poll must not fail over a webhook
         log.warning("webhooks: could not queue fan-out of %s (%s); the sweeper will", record.uid, exc)

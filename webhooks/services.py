@@ -33,8 +33,8 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def event_record(*, incident_id: int, event: str) -> Event | None:
-    """Freeze the incident as it is now into an event; None when nobody subscribes."""
+def event_record(*, incident_id: int, event: str, extra: dict | None = None) -> Event | None:
+    """Freeze the incident as it is now into an event (with `extra` keys in the body); None when nobody subscribes."""
     if not Subscription.objects.filter(is_active=True).exists():
         return None
     incident = Incident.objects.select_related("service").filter(pk=incident_id).first()
@@ -47,6 +47,7 @@ def event_record(*, incident_id: int, event: str) -> Event | None:
         "type": event,
         "created_at": record.occurred_at.isoformat().replace("+00:00", "Z"),
         "incident": IncidentSerializer(incident).data,
+        **(extra or {}),
     }
     # Through JSON once so the stored payload is exactly what gets sent (datetimes as strings).
     record.payload = json.loads(json.dumps(record.payload, default=str))

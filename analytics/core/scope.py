@@ -46,8 +46,9 @@ def _with_region(df: pd.DataFrame, region_of: Callable[[str], str] | None) -> pd
     return df.assign(region=df["country"].map(region_of))
 
 
-def window_counts(df: pd.DataFrame, start: TimeLike, end: TimeLike, *,
-                  region_of: Callable[[str], str] | None = None) -> dict[str, pd.Series]:
+def window_counts(
+    df: pd.DataFrame, start: TimeLike, end: TimeLike, *, region_of: Callable[[str], str] | None = None
+) -> dict[str, pd.Series]:
     """Reports per value of each dimension with start <= observed_at < end.
 
     `region_of` derives a region column from the country when `df` has none
@@ -56,12 +57,12 @@ def window_counts(df: pd.DataFrame, start: TimeLike, end: TimeLike, *,
     df = _with_region(df, region_of)
     ts = df["observed_at"]
     inside = df[(ts >= _utc(start)) & (ts < _utc(end))]
-    return {dim: inside[col].value_counts().astype(float)
-            for dim, col in DIMENSIONS.items() if col in df.columns}
+    return {dim: inside[col].value_counts().astype(float) for dim, col in DIMENSIONS.items() if col in df.columns}
 
 
-def baseline_counts(df: pd.DataFrame, start: TimeLike, end: TimeLike, *, days: int = 14,
-                    region_of: Callable[[str], str] | None = None) -> dict[str, pd.Series]:
+def baseline_counts(
+    df: pd.DataFrame, start: TimeLike, end: TimeLike, *, days: int = 14, region_of: Callable[[str], str] | None = None
+) -> dict[str, pd.Series]:
     """Expected counts per value for [start, end): the mean over the same
     time-of-day window on each of the previous `days` days.
 
@@ -89,8 +90,9 @@ def expected_from_shares(shares: pd.Series, total: float) -> pd.Series:
     return s / s.sum() * total if s.sum() > 0 else s * 0.0
 
 
-def _dimension_scope(obs: pd.Series, exp: pd.Series, *, min_share: float, z: float,
-                     rel_tol: float, min_excess: float) -> tuple[list[str], dict[str, float]]:
+def _dimension_scope(
+    obs: pd.Series, exp: pd.Series, *, min_share: float, z: float, rel_tol: float, min_excess: float
+) -> tuple[list[str], dict[str, float]]:
     idx = obs.index.union(exp.index)
     o = obs.reindex(idx, fill_value=0.0).astype(float)
     e = exp.reindex(idx, fill_value=0.0).astype(float).clip(lower=0.0)
@@ -110,9 +112,15 @@ def _dimension_scope(obs: pd.Series, exp: pd.Series, *, min_share: float, z: flo
     return [str(v) for v in ordered], {str(v): round(100.0 * float(keep[v]), 1) for v in ordered}
 
 
-def incident_scope(observed: Counts, expected: Counts, *, min_share: float = 0.05,
-                   z: float = 3.0, rel_tol: float = 0.15, min_excess: float = 3.0,
-                   ) -> tuple[dict[str, list[str]], dict[str, dict[str, float]]]:
+def incident_scope(
+    observed: Counts,
+    expected: Counts,
+    *,
+    min_share: float = 0.05,
+    z: float = 3.0,
+    rel_tol: float = 0.15,
+    min_excess: float = 3.0,
+) -> tuple[dict[str, list[str]], dict[str, dict[str, float]]]:
     """Scope of an incident per dimension ("regions", "countries", "codes", "features").
 
     observed[dim] / expected[dim]: counts per value over the incident window,
@@ -136,13 +144,17 @@ def incident_scope(observed: Counts, expected: Counts, *, min_share: float = 0.0
             scope[dim], shares[dim] = [], {}
             continue
         scope[dim], shares[dim] = _dimension_scope(
-            obs, exp, min_share=min_share, z=z, rel_tol=rel_tol, min_excess=min_excess)
+            obs, exp, min_share=min_share, z=z, rel_tol=rel_tol, min_excess=min_excess
+        )
     return scope, shares
 
 
-def is_regional(scope: Mapping[str, Iterable[str]],
-                usual_regions: pd.Series | Mapping[str, float] | None = None, *,
-                max_coverage: float = 0.8) -> bool:
+def is_regional(
+    scope: Mapping[str, Iterable[str]],
+    usual_regions: pd.Series | Mapping[str, float] | None = None,
+    *,
+    max_coverage: float = 0.8,
+) -> bool:
     """True when the excess is confined to a subset of the regions that
     normally report.
 

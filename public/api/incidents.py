@@ -6,12 +6,15 @@ from django.db.models import BooleanField, Max, Q
 from django.db.models.expressions import RawSQL
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.response import Response
 
 from analytics.models import Incident
 from analytics.serializers import IncidentSerializer
 from common.api.caching import ConditionalGetMixin
 from common.api.filters import StrictFilterSet
 from common.api.pagination import IncidentCursorPagination
+from official.selectors import incident_acknowledgement
+from official.serializers import AcknowledgementOut, acknowledgement_data
 from reports.regions import REGIONS
 
 
@@ -59,10 +62,22 @@ class IncidentListView(ConditionalGetMixin, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+class IncidentDetailOut(IncidentSerializer):
+    official = AcknowledgementOut(allow_null=True, help_text="The official acknowledgement; null: no official source.")
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "official"]
+
+
 class IncidentDetailView(ConditionalGetMixin, generics.RetrieveAPIView):
     serializer_class = IncidentSerializer
     queryset = Incident.objects.select_related("service").filter(service__active=True)
 
-    @extend_schema(summary="One incident")
+    @extend_schema(summary="One incident, with the official acknowledgement", responses=IncidentDetailOut)
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        incident = self.get_object()
+        data = {
+            **IncidentSerializer(incident).data,
+            "official": acknowledgement_data(incident_acknowledgement(incident)),
+        }
+        return Response(data)

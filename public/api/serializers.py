@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from analytics.core.levels import LEVEL_NAMES
 from analytics.core.series import INTERVALS
+from official.serializers import ServiceOfficialOut
 from reports.regions import REGIONS
 
 
@@ -25,6 +26,9 @@ class ServiceDetailOut(ServiceOut):
     level = serializers.ChoiceField(choices=list(LEVEL_NAMES.values()))
     ongoing_incident = serializers.JSONField(
         allow_null=True, help_text="The ongoing incident (as in /api/v1/incidents/)."
+    )
+    official = ServiceOfficialOut(
+        allow_null=True, help_text="What the service's own status page says; null: no source."
     )
 
 

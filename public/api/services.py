@@ -14,6 +14,8 @@ from analytics import selectors as counts
 from analytics.serializers import IncidentSerializer
 from common.api.caching import ConditionalGetMixin
 from common.api.pagination import ServiceLimitOffsetPagination
+from official.selectors import service_official
+from official.serializers import service_official_data
 from public.selectors import current_status, services_with_counts
 from reports.models import Service
 
@@ -94,6 +96,7 @@ class ServiceDetailView(APIView):
                 "features": features,
                 "level": level,
                 "ongoing_incident": IncidentSerializer(incident).data if incident else None,
+                "official": service_official_data(service_official(service.id)),
             }
         )
 

@@ -88,8 +88,11 @@ def artificial(flagger: Callable[[str, pd.Series], np.ndarray]) -> dict:
         for a, b in wins.get(name, []):
             inside = [t for t in ts if a <= t <= b]
             found.append(bool(inside))
-        out["with_anomaly"][name] = {"found": found, "flags": int(len(rows)),
-                                     "outside": int(sum(1 for t in ts if not any(a <= t <= b for a, b in wins[name])))}
+        out["with_anomaly"][name] = {
+            "found": found,
+            "flags": int(len(rows)),
+            "outside": int(sum(1 for t in ts if not any(a <= t <= b for a, b in wins[name]))),
+        }
     return out
 
 

@@ -7,7 +7,10 @@ from reports.services import services_import
 
 
 class Command(BaseCommand):
-    help = "Create or update services from a CSV: slug,name[,homepage_url][,providers] (providers separated by ';')."
+    help = (
+        "Create or update services from a CSV: slug,name[,homepage_url][,providers][,official_kind,official_url]"
+        " (providers separated by ';'; official_kind: statuspage, rss, atom or none)"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
