@@ -227,6 +227,7 @@ def detect_frame(
     config: DetectorConfig = TREMOR_CONFIG,
     refit_every: pd.Timedelta | str | None = None,
     since: pd.Timestamp | None = None,
+    with_upper: bool = True,
 ) -> FrameResult:
     """Causal replay of many series (columns of `frame`): what live operation would have said.
 
@@ -262,7 +263,8 @@ def detect_frame(
         expected[i], alpha[:, i], shift[:, i], warm[i], ratio[i] = _fit_series(
             counts[i], minutes, tod, dow, config=config, step=step, refit=refit, first_fit=first_fit
         )
-    return score_arrays(idx, keys, counts, expected, alpha, warm, ratio, config, step, shift=shift)
+    return score_arrays(idx, keys, counts, expected, alpha, warm, ratio, config, step, with_upper=with_upper,
+                        shift=shift)  # fmt: skip
 
 
 def score_arrays(
