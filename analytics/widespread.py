@@ -38,13 +38,25 @@ OPENED, JOINED, RESOLVED = "event.opened", "event.service_joined", "event.resolv
 EVENT_TYPES = (OPENED, JOINED, RESOLVED)
 
 
-def _onset(incident: Incident) -> Onset:
+def _regions_now(incident: Incident) -> frozenset[str]:
+    return frozenset((incident.scope or {}).get("regions", [])) if incident.is_regional else frozenset()
+
+
+def _onset(incident: Incident, *, now: bool = False) -> Onset:
+    """The incident as the grouping decides on it: its regions at detection (`now`: as they are now).
+
+    The scope grows as reports come in; the live tick groups an incident when it
+    opens, while a replay stores it as it finally stands. Deciding on the scope
+    at detection (kept by the lifecycle, analytics.incidents) gives both the same events.
+    """
     scope = incident.scope or {}
+    at_onset = (incident.tracking or {}).get("onset_regions")
+    regions = _regions_now(incident) if now or at_onset is None else frozenset(at_onset)
     return Onset(
         incident_id=incident.pk,
         service_id=incident.service_id,
         started_at=pd.Timestamp(incident.started_at),
-        regions=frozenset(scope.get("regions", [])) if incident.is_regional else frozenset(),
+        regions=regions,
         codes=frozenset(scope.get("codes", [])),
         providers=frozenset(incident.service.providers or []),
     )
@@ -104,7 +116,7 @@ def _refresh(event: WidespreadEvent, *, shares: dict[str, float]) -> None:
     """Scope, start and provider from the members as they are now."""
     incidents = [m.incident for m in event.members.select_related("incident__service")]
     onsets = [_onset(i) for i in incidents]
-    event.scope = combined_scope(onsets)
+    event.scope = combined_scope([_onset(i, now=True) for i in incidents])
     event.started_at = min(i.started_at for i in incidents)
     event.chance = cluster_chance(onsets, rate=event.rate_per_minute)
     attribution = attribute_provider(onsets, shares=shares)
@@ -179,6 +191,20 @@ def member_resolved(*, incident_id: int, announce: Announce | None = None) -> bo
         event.status, event.ended_at = WidespreadEvent.Status.RESOLVED, max(ends)
         event.save(update_fields=["status", "ended_at", "updated_at"])
         _after_commit(announce, event.pk, RESOLVED, incident_id)
+        return True
+
+
+def member_scope_changed(*, incident_id: int) -> bool:
+    """Show a member's new scope in its event's; True if the incident is in an event."""
+    with transaction.atomic():
+        EventGroupingLock.objects.select_for_update().get_or_create(id=1)
+        membership = EventMember.objects.select_related("event").filter(incident_id=incident_id).first()
+        if membership is None:
+            return False  # the common case: one query
+        event = membership.event
+        members = Incident.objects.filter(event_membership__event=event).select_related("service")
+        event.scope = combined_scope([_onset(i, now=True) for i in members])
+        event.save(update_fields=["scope", "updated_at"])
         return True
 
 
