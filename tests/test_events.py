@@ -71,6 +71,23 @@ def test_two_unrelated_incidents_three_minutes_apart_in_different_regions_make_n
     assert not WidespreadEvent.objects.exists()
 
 
+@pytest.mark.parametrize("same_region", [True, False], ids=["one_region", "five_regions"])
+def test_five_incidents_within_minutes_are_an_event_only_if_they_share_a_region(two_hundred, same_region):
+    # Five onsets within 4 minutes among 200 services are rare enough (the two above are not even
+    # tested: fewer than three); what decides is whether they overlap in scope.
+    _, services = two_hundred
+    regions = ["EU"] * 5 if same_region else ["EU", "NA", "AS", "SA", "OC"]
+    items = [
+        {"service": n, "started_at": later(ONSET, n), "detected_at": later(ONSET, n + 4), "regions": [region],
+         "codes": ["503"], "ended_at": later(ONSET, 60)}
+        for n, region in enumerate(regions)
+    ]  # fmt: skip
+    said = run_live(services, items)
+    # Four would be chance once in 500 days of 200 services: the event forms at the fifth, all at once.
+    assert said == (["event.opened", "event.resolved"] if same_region else [])
+    assert EventMember.objects.count() == (5 if same_region else 0)
+
+
 def test_an_event_grows_as_late_services_join_and_ends_when_the_last_resolves(two_hundred):
     providers, services = two_hundred
     first = provider_outage(fleet_providers=providers, provider="cloudflare", onset=ONSET, hit=8, seed=4)
