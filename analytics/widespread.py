@@ -85,14 +85,22 @@ def provider_shares() -> dict[str, float]:
 
 
 def _ongoing_at(incident: Incident, as_of: datetime) -> bool:
-    """Whether the incident was still open at `as_of`, also when the replay knows its end already.
+    """Whether the incident was open at `as_of`, also when the replay knows its end already.
 
-    The lifecycle resolves an incident `recovery_minutes - 1` after the end it
-    stamps (its first recovered minute): until then the live tick saw it ongoing.
+    The lifecycle resolves a phase `recovery_minutes - 1` after the end it
+    stamps (its first recovered minute): until then the live tick saw it
+    ongoing. Between a phase's end and a relapse (a later phase of the same
+    incident) the tick saw it resolved, though a replay stores only its final end.
     """
-    if incident.ended_at is None:
-        return True
-    return incident.ended_at + timedelta(minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES - 1) > as_of
+    grace = timedelta(minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES - 1)
+    phases = [(p["started_at"], p["ended_at"]) for p in incident.phases or []]
+    if not phases:
+        return incident.ended_at is None or incident.ended_at + grace > as_of
+    for n, (start, end) in enumerate(phases):
+        opened = incident.detected_at if n == 0 else pd.Timestamp(start)
+        if opened <= as_of and (end is None or pd.Timestamp(end) + grace > as_of):
+            return True
+    return False
 
 
 def _ongoing_events(as_of: datetime) -> list[tuple[WidespreadEvent, EventView]]:
