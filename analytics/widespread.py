@@ -204,11 +204,13 @@ def member_resolved(*, incident_id: int, announce: Announce | None = None) -> bo
 
 def member_scope_changed(*, incident_id: int) -> bool:
     """Show a member's new scope in its event's; True if the incident is in an event."""
+    if not EventMember.objects.filter(incident_id=incident_id).exists():
+        return False  # the common case: one query, no lock (a join after this reads the scope itself)
     with transaction.atomic():
         EventGroupingLock.objects.select_for_update().get_or_create(id=1)
         membership = EventMember.objects.select_related("event").filter(incident_id=incident_id).first()
         if membership is None:
-            return False  # the common case: one query
+            return False  # its event was rebuilt meanwhile (a replay)
         event = membership.event
         members = Incident.objects.filter(event_membership__event=event).select_related("service")
         event.scope = combined_scope([_onset(i, now=True) for i in members])
