@@ -4,6 +4,7 @@ The lifecycle (`analytics.core.lifecycle`) is pure; this module turns its state 
 `Incident` rows and back, and publishes events after commit.
 """
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pandas as pd
@@ -14,7 +15,7 @@ from .core.lifecycle import OPENED, RESOLVED, UPDATED, IncidentState, LifecycleC
 from .core.scope import scope_of
 from .events import publish_incident_event, publish_widespread_event
 from .models import Incident
-from .widespread import group, member_resolved
+from .widespread import group, member_resolved, member_scope_changed
 
 
 def lifecycle_config() -> LifecycleConfig:
@@ -54,8 +55,13 @@ def state_of(incident: Incident) -> IncidentState:
 def save_state(*, service_id: int, state: IncidentState, incident: Incident | None, events: list[str]) -> Incident:
     """Write the state to its Incident row (a new one when `incident` is None); events go out after commit."""
     scope, shares, regional = scope_of(state)
-    if incident is not None and scope != incident.scope and not events:
+    scope_changed = incident is not None and scope != incident.scope
+    if scope_changed and not events:
         events = [UPDATED]
+    onset_regions = (incident.tracking or {}).get("onset_regions") if incident is not None else None
+    if onset_regions is None:  # the first save, live or replayed: the scope at detection, kept from then on
+        onset_scope, _, onset_regional = scope_of(replace(state, sums=state.onset_sums or state.sums))
+        onset_regions = onset_scope["regions"] if onset_regional else []
     incident = incident or Incident(service_id=service_id)
     incident.status = state.status
     incident.level = state.level
@@ -72,6 +78,7 @@ def save_state(*, service_id: int, state: IncidentState, incident: Incident | No
         "alarm_keys": sorted(state.alarm_keys),
         "recovering_since": _iso(state.recovering_since),
         "sums": {key: [o, e] for key, (o, e) in state.sums.items()},
+        "onset_regions": onset_regions,  # [] worldwide
     }
     incident.save()
     for event in dict.fromkeys(events):
@@ -86,4 +93,7 @@ def save_state(*, service_id: int, state: IncidentState, incident: Incident | No
         transaction.on_commit(
             lambda pk=incident.pk: member_resolved(incident_id=pk, announce=publish_widespread_event), robust=True
         )
+    if scope_changed and OPENED not in events:
+        # An event shows its members' scopes as they are now, as the replay (which stores final scopes) does.
+        transaction.on_commit(lambda pk=incident.pk: member_scope_changed(incident_id=pk), robust=True)
     return incident

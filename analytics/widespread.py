@@ -38,13 +38,25 @@ OPENED, JOINED, RESOLVED = "event.opened", "event.service_joined", "event.resolv
 EVENT_TYPES = (OPENED, JOINED, RESOLVED)
 
 
-def _onset(incident: Incident) -> Onset:
+def _regions_now(incident: Incident) -> frozenset[str]:
+    return frozenset((incident.scope or {}).get("regions", [])) if incident.is_regional else frozenset()
+
+
+def _onset(incident: Incident, *, now: bool = False) -> Onset:
+    """The incident as the grouping decides on it: its regions at detection (`now`: as they are now).
+
+    The scope grows as reports come in; the live tick groups an incident when it
+    opens, while a replay stores it as it finally stands. Deciding on the scope
+    at detection (kept by the lifecycle, analytics.incidents) gives both the same events.
+    """
     scope = incident.scope or {}
+    at_onset = (incident.tracking or {}).get("onset_regions")
+    regions = _regions_now(incident) if now or at_onset is None else frozenset(at_onset)
     return Onset(
         incident_id=incident.pk,
         service_id=incident.service_id,
         started_at=pd.Timestamp(incident.started_at),
-        regions=frozenset(scope.get("regions", [])) if incident.is_regional else frozenset(),
+        regions=regions,
         codes=frozenset(scope.get("codes", [])),
         providers=frozenset(incident.service.providers or []),
     )
@@ -73,14 +85,22 @@ def provider_shares() -> dict[str, float]:
 
 
 def _ongoing_at(incident: Incident, as_of: datetime) -> bool:
-    """Whether the incident was still open at `as_of`, also when the replay knows its end already.
+    """Whether the incident was open at `as_of`, also when the replay knows its end already.
 
-    The lifecycle resolves an incident `recovery_minutes - 1` after the end it
-    stamps (its first recovered minute): until then the live tick saw it ongoing.
+    The lifecycle resolves a phase `recovery_minutes - 1` after the end it
+    stamps (its first recovered minute): until then the live tick saw it
+    ongoing. Between a phase's end and a relapse (a later phase of the same
+    incident) the tick saw it resolved, though a replay stores only its final end.
     """
-    if incident.ended_at is None:
-        return True
-    return incident.ended_at + timedelta(minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES - 1) > as_of
+    grace = timedelta(minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES - 1)
+    phases = [(p["started_at"], p["ended_at"]) for p in incident.phases or []]
+    if not phases:
+        return incident.ended_at is None or incident.ended_at + grace > as_of
+    for n, (start, end) in enumerate(phases):
+        opened = incident.detected_at if n == 0 else pd.Timestamp(start)
+        if opened <= as_of and (end is None or pd.Timestamp(end) + grace > as_of):
+            return True
+    return False
 
 
 def _ongoing_events(as_of: datetime) -> list[tuple[WidespreadEvent, EventView]]:
@@ -104,7 +124,7 @@ def _refresh(event: WidespreadEvent, *, shares: dict[str, float]) -> None:
     """Scope, start and provider from the members as they are now."""
     incidents = [m.incident for m in event.members.select_related("incident__service")]
     onsets = [_onset(i) for i in incidents]
-    event.scope = combined_scope(onsets)
+    event.scope = combined_scope([_onset(i, now=True) for i in incidents])
     event.started_at = min(i.started_at for i in incidents)
     event.chance = cluster_chance(onsets, rate=event.rate_per_minute)
     attribution = attribute_provider(onsets, shares=shares)
@@ -179,6 +199,22 @@ def member_resolved(*, incident_id: int, announce: Announce | None = None) -> bo
         event.status, event.ended_at = WidespreadEvent.Status.RESOLVED, max(ends)
         event.save(update_fields=["status", "ended_at", "updated_at"])
         _after_commit(announce, event.pk, RESOLVED, incident_id)
+        return True
+
+
+def member_scope_changed(*, incident_id: int) -> bool:
+    """Show a member's new scope in its event's; True if the incident is in an event."""
+    if not EventMember.objects.filter(incident_id=incident_id).exists():
+        return False  # the common case: one query, no lock (a join after this reads the scope itself)
+    with transaction.atomic():
+        EventGroupingLock.objects.select_for_update().get_or_create(id=1)
+        membership = EventMember.objects.select_related("event").filter(incident_id=incident_id).first()
+        if membership is None:
+            return False  # its event was rebuilt meanwhile (a replay)
+        event = membership.event
+        members = Incident.objects.filter(event_membership__event=event).select_related("service")
+        event.scope = combined_scope([_onset(i, now=True) for i in members])
+        event.save(update_fields=["scope", "updated_at"])
         return True
 
 

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from reports.catalog import catalog
 from reports.services import service_create
 from reports.tokens import token_create
+from tests.support.receiver import Receiver
 
 TESLA_FEATURES = [
     "app-login",
@@ -55,6 +56,20 @@ def partner(db, django_user_model):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=user, name='tests')[1]}")
     return client
+
+
+@pytest.fixture
+def receiver():
+    """A real webhook receiver on 127.0.0.1 (tests.support.receiver), answering 200."""
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def owner(django_user_model):
+    """The user who owns webhook subscriptions."""
+    return django_user_model.objects.create_user("newsroom")
 
 
 def database_url_of_test_db() -> str:

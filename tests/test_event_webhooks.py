@@ -3,31 +3,17 @@
 import json
 
 import pandas as pd
-import pytest
 
 from analytics import widespread
 from analytics.events import publish_widespread_event
 from analytics.models import EventMember, WidespreadEvent
 from demo.widespread import fleet, provider_outage
-from tests.support.receiver import Receiver
+from tests.support.webhooks import drain, subscribe
 from tests.support.widespread import make_fleet, run_live
-from tests.test_webhooks import drain, subscribe
 from webhooks import services
 from webhooks.models import Event
 
 ONSET = pd.Timestamp("2021-06-08 09:47", tz="UTC")
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
-def owner(django_user_model):
-    return django_user_model.objects.create_user("newsroom")
 
 
 def test_opened_joined_and_resolved_go_out_in_order_to_who_named_them(db, owner, receiver):

@@ -71,6 +71,23 @@ def test_two_unrelated_incidents_three_minutes_apart_in_different_regions_make_n
     assert not WidespreadEvent.objects.exists()
 
 
+@pytest.mark.parametrize("same_region", [True, False], ids=["one_region", "five_regions"])
+def test_five_incidents_within_minutes_are_an_event_only_if_they_share_a_region(two_hundred, same_region):
+    # Five onsets within 4 minutes among 200 services are rare enough (the two above are not even
+    # tested: fewer than three); what decides is whether they overlap in scope.
+    _, services = two_hundred
+    regions = ["EU"] * 5 if same_region else ["EU", "NA", "AS", "SA", "OC"]
+    items = [
+        {"service": n, "started_at": later(ONSET, n), "detected_at": later(ONSET, n + 4), "regions": [region],
+         "codes": ["503"], "ended_at": later(ONSET, 60)}
+        for n, region in enumerate(regions)
+    ]  # fmt: skip
+    said = run_live(services, items)
+    # Four would be chance once in 500 days of 200 services: the event forms at the fifth, all at once.
+    assert said == (["event.opened", "event.resolved"] if same_region else [])
+    assert EventMember.objects.count() == (5 if same_region else 0)
+
+
 def test_an_event_grows_as_late_services_join_and_ends_when_the_last_resolves(two_hundred):
     providers, services = two_hundred
     first = provider_outage(fleet_providers=providers, provider="cloudflare", onset=ONSET, hit=8, seed=4)
@@ -174,3 +191,23 @@ def test_two_workers_grouping_at_once_form_one_event(transactional_db):
     assert errors == []
     (event,) = WidespreadEvent.objects.all()
     assert event.members.count() == 12
+
+
+def test_a_member_between_its_relapses_keeps_no_event_open_for_the_replay(two_hundred):
+    # Five services fail together and recover; the fifth relapses 40 minutes in (the same incident: one
+    # phase more). A sixth, whose onset was near theirs but whose detection came late, at minute 25,
+    # found no ongoing event live: everything had resolved by minute 20. The replay stores the relapsing
+    # incident with its final end, and must still see it resolved between its phases.
+    _, services = two_hundred
+    items = [{"service": n, "started_at": later(ONSET, n / 2), "detected_at": later(ONSET, 4), "regions": [],
+              "codes": ["503"], "ended_at": later(ONSET, 6)} for n in range(5)]  # fmt: skip
+    late = {**items[0], "service": 5, "started_at": later(ONSET, 10), "detected_at": later(ONSET, 25),
+            "ended_at": later(ONSET, 50)}  # fmt: skip
+    load_resolved(services, [*items, late])
+    phases = [[later(ONSET, 2), later(ONSET, 6)], [later(ONSET, 40), later(ONSET, 90)]]
+    Incident.objects.filter(service=services[4]).update(
+        ended_at=phases[-1][1], phases=[{"started_at": s.isoformat(), "ended_at": e.isoformat()} for s, e in phases]
+    )
+    (event,) = widespread.regroup(start=ONSET - pd.Timedelta(hours=1), end=ONSET + pd.Timedelta(hours=2))
+    assert sorted(event.members.values_list("incident__service__slug", flat=True)) == [s.slug for s in services[:5]]
+    assert event.ended_at == phases[-1][1] and event.status == "resolved"

@@ -4,16 +4,15 @@ import json
 import time
 from datetime import timedelta
 
-import pytest
 from django.test import override_settings
 from django.utils import timezone
 
 from analytics.events import publish_incident_event
 from analytics.models import Incident, Level
 from analytics.serializers import IncidentSerializer
-from tests.support.receiver import Receiver
+from tests.support.webhooks import drain, subscribe
 from webhooks import services, signing
-from webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
+from webhooks.models import Delivery, DeliveryAttempt, Event
 from webhooks.tasks import fan_out
 
 FAST = {
@@ -21,18 +20,6 @@ FAST = {
     "TREMOR_WEBHOOK_BACKOFF_MAX_SECONDS": 0.2,
     "TREMOR_WEBHOOK_TIMEOUT_SECONDS": 0.5,
 }
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
-def owner(django_user_model):
-    return django_user_model.objects.create_user("newsroom")
 
 
 def make_incident(service, *, level=Level.PROBLEMS, regions=("EU",), regional=True) -> Incident:
@@ -43,24 +30,6 @@ def make_incident(service, *, level=Level.PROBLEMS, regions=("EU",), regional=Tr
         scope={"regions": list(regions), "codes": ["503"]}, is_regional=regional,
         phases=[{"started_at": (now - timedelta(minutes=10)).isoformat(), "ended_at": None}],
     )  # fmt: skip
-
-
-def subscribe(owner, url, **fields) -> Subscription:
-    services_ = fields.pop("services", [])
-    sub = Subscription.objects.create(owner=owner, url=url, secret="whsec_test_secret_0123456789", **fields)
-    sub.services.set(services_)
-    return sub
-
-
-def drain(sub: Subscription, incident: Incident, *, limit: float = 10.0) -> None:
-    """Run deliveries for one pair as the worker would, sleeping through the backoff."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        retry_in = services.deliver_pending(subscription_id=sub.pk, incident_id=incident.pk)
-        if retry_in is None:
-            return
-        time.sleep(retry_in)
-    raise AssertionError("deliveries did not settle")
 
 
 def publish(incident, event) -> Event:

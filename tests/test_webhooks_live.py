@@ -10,8 +10,8 @@ import pytest
 
 from analytics.events import publish_incident_event
 from tests.conftest import database_url_of_test_db
-from tests.support.receiver import Receiver
-from tests.test_webhooks import make_incident, subscribe
+from tests.support.webhooks import subscribe
+from tests.test_webhooks import make_incident
 from webhooks import signing
 
 EVENTS = ("incident.opened", "incident.updated", "incident.resolved")
@@ -38,13 +38,6 @@ def webhook_worker(transactional_db, tmp_path):
     yield proc
     proc.terminate()
     proc.wait(timeout=10)
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 def test_a_real_worker_delivers_in_order_retries_and_never_lets_a_slow_endpoint_hold_up_others(

@@ -50,6 +50,9 @@ class IncidentState:
     recovering_since: pd.Timestamp | None = None
     # Reports and baseline per slice key summed over the incident's minutes: the scope's input.
     sums: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # The sums as they stood in the minute the incident opened: its scope at detection, which the
+    # widespread grouping decides on. Set once; a replay, which keeps only the final state, has it too.
+    onset_sums: dict[str, tuple[float, float]] | None = None
 
     @property
     def ongoing(self) -> bool:
@@ -142,6 +145,8 @@ def step_minute(
         # Opened or reopened: the minutes since the estimated start belong to it too.
         first = scored.index.get_loc(state.phases[-1][0]) if state.phases[-1][0] >= scored.index[0] else 0
         accumulate(state, scored, range(first, row + 1))
+        if OPENED in events:
+            state.onset_sums = dict(state.sums)
     else:
         accumulate(state, scored, range(row, row + 1))
     return state, events

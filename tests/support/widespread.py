@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.test import TestCase
@@ -85,3 +86,25 @@ def events() -> list[dict]:
 
 def later(at: pd.Timestamp, minutes: float) -> pd.Timestamp:
     return at + timedelta(minutes=minutes)
+
+
+def outage_reports(slugs: list[str], surges: dict[str, list[tuple[float, float]]], *, onset: pd.Timestamp,
+                   days: float = 2, per_minute: float = 6.0, seed: int = 0) -> pd.DataFrame:  # fmt: skip
+    """Reports, not incidents: `days` of background for every service up to `onset` + 3 h, and for each
+    service in `surges` 503s at `per_minute` over its (from, to[, countries]) minutes after `onset` (two spans:
+    a relapse, or a failure that spreads to other countries)."""
+    from demo.background import background, concat  # noqa: PLC0415 (test support: only its callers need it)
+
+    rng = np.random.default_rng(seed)
+    end = onset + pd.Timedelta(hours=3)
+    frames = [background(service=s, start=onset - pd.Timedelta(days=days), end=end, daily_reports=300.0, seed=seed + n)
+              for n, s in enumerate(slugs)]  # fmt: skip
+    for slug, spans in surges.items():
+        for first, last, *where in spans:
+            minutes = pd.date_range(later(onset, first), later(onset, last), freq="1min", inclusive="left")
+            n = rng.poisson(per_minute, size=len(minutes))
+            at = minutes.repeat(n) + pd.to_timedelta(rng.integers(0, 60, size=int(n.sum())), unit="s")
+            countries = rng.choice(where[0] if where else ["US", "CA", "GB", "DE", "FR"], size=len(at))
+            frames.append(pd.DataFrame({"observed_at": at, "service": slug, "country": countries,
+                                        "code": "503", "feature": "login"}))  # fmt: skip
+    return concat(*frames)
