@@ -146,3 +146,17 @@ def test_a_comment_with_tabs_and_newlines_survives_the_flush(api, tesla, aof_red
     flusher.ensure_group()
     flusher.flush_once(consumer="t", block_ms=10)
     assert Report.objects.get().comment == "line one\n\ttab \\ backslash"
+
+
+def test_the_flushers_lag_shows_in_readiness_metrics_and_the_admin(api, admin_client, tesla, aof_redis):
+    _post(api, "lag")
+    ready = api.get("/health/ready/").json()
+    assert ready["status"] == "ok"
+    assert ready["checks"]["intake_log"] | {"ms": 0} == {
+        "ok": True, "mode": "log", "reason": "Redis AOF with appendfsync always", "unflushed": 1,
+        "oldest_seconds": ready["checks"]["intake_log"]["oldest_seconds"], "ms": 0,
+    }  # fmt: skip
+    metrics = api.get("/metrics").content.decode()
+    assert "tremor_intake_log_unflushed 1.0" in metrics
+    page = admin_client.get("/admin/reports/report/").content.decode()
+    assert "acknowledged from the intake log; 1 waiting to be stored" in page
