@@ -116,7 +116,7 @@ def _ack(entry_ids: list[bytes]) -> None:
 
 def flush_once(*, consumer: str, block_ms: int = 1000, own_first: bool = False, now: datetime | None = None) -> int:
     """Read a batch (own pending ones first when `own_first`, then abandoned ones, then new), store, ack."""
-    redis = intake_log.client()
+    redis = intake_log.blocking_client(block_ms / 1000)
     key, count = intake_log.stream_key(), settings.TREMOR_FLUSH_BATCH
     batch: list = []
     if own_first:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import redis as redis_py
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -44,6 +45,17 @@ def backend() -> RedisCache:
 
 def client():
     return backend()._cache.get_client(None, write=True)
+
+
+_blocking: dict[str, object] = {}
+
+
+def blocking_client(block_seconds: float):
+    """A client for the flusher's blocking reads: the cache's socket timeout (0.5 s) is shorter than a block."""
+    url = settings.CACHES["default"]["LOCATION"]
+    if url not in _blocking:
+        _blocking[url] = redis_py.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=block_seconds + 5)
+    return _blocking[url]
 
 
 def stream_key() -> str:
