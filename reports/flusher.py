@@ -1,15 +1,15 @@
 """The flusher: moves the intake log (reports.intake_log) into the reports table in batches.
 
-Flushers are members of one Redis consumer group, so several (on several
-machines) share the stream. An entry is acknowledged (XACK, then deleted) only
-after its batch has committed; a flusher that dies mid-batch leaves its entries
-pending, and after TREMOR_FLUSH_RECLAIM_SECONDS another takes them over
-(XAUTOCLAIM). An entry stored but not acknowledged (a crash between the two)
-comes back: `Report.log_entry` is unique and the batch skips entries already
-stored, so it is stored once.
+Flushers read new entries as members of one Redis consumer group, so several
+(on several machines) share the stream. An entry is deleted from the stream
+(its acknowledgement) only after its batch has committed: a flusher that dies
+mid-batch, or a batch the database refused, leaves its entries in the log, and
+once older than TREMOR_FLUSH_RECLAIM_SECONDS any flusher takes them again. An
+entry stored but not deleted (a crash between the two) comes back:
+`Report.log_entry` is unique and a batch skips entries already stored, so it
+is stored once.
 """
 
-import io
 import logging
 import time
 from datetime import datetime
@@ -26,8 +26,7 @@ from .models import Feature, Report
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = ["service_id", "feature_id", "code", "country", "region", "observed_at", "received_at", "source",
-            "comment", "fingerprint", "log_entry"]  # fmt: skip
+_COLUMNS = [*intake_log.COLUMNS, "received_at", "log_entry"]
 
 
 def ensure_group() -> None:
@@ -38,44 +37,25 @@ def ensure_group() -> None:
             raise
 
 
-def _rows(entries: list[intake_log.Entry], now: datetime) -> list[tuple]:
-    return [(e.service_id, e.feature_id, e.code, e.country, e.region, e.observed_at, now, e.source, e.comment,
-             e.fingerprint, e.number) for e in entries]  # fmt: skip
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(rows: list[tuple]) -> bytes:
-    """COPY's text format: tab-separated, backslash escapes (comments may hold tabs and newlines)."""
-    out = io.StringIO()
-    for row in rows:
-        fields = []
-        for value in row:
-            if isinstance(value, datetime):
-                fields.append(value.isoformat())
-            elif isinstance(value, str):
-                fields.append(value.translate(_COPY_ESCAPES))
-            else:
-                fields.append(str(value))
-        out.write("\t".join(fields) + "\n")
-    return out.getvalue().encode()
-
-
-def _insert(rows: list[tuple]) -> None:
+def _insert(entries: list[intake_log.Entry], now: datetime) -> None:
     table = Report._meta.db_table
     columns = ", ".join(_COLUMNS)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # The payloads are COPY lines already (intake_log.encode): nothing to parse or quote here.
+            tail = f"\t{now.isoformat()}\t"
+            text = "".join(f"{e.copy_line}{tail}{e.number}\n" for e in entries)
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                copy.write(_copy_text(rows))
-        else:
-            ops = connection.ops
-            rows = [tuple(ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in row)
-                    for row in rows]  # fmt: skip
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})", rows
-            )
+                copy.write(text.encode())
+            return
+        received = connection.ops.adapt_datetimefield_value(now)
+        rows = []
+        for e in entries:
+            f, s, code, country, region, at, source, comment, fp, _slug = e.fields
+            observed = connection.ops.adapt_datetimefield_value(datetime.fromisoformat(at))
+            rows.append((int(f), int(s), code, country, region, observed, source, intake_log.unescape(comment), fp,
+                         received, e.number))  # fmt: skip
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})", rows)
 
 
 def store(entries: list[intake_log.Entry], *, now: datetime | None = None) -> int:
@@ -88,7 +68,9 @@ def store(entries: list[intake_log.Entry], *, now: datetime | None = None) -> in
         try:
             with transaction.atomic():
                 numbers = [e.number for e in entries]
-                stored = set(Report.objects.filter(log_entry__in=numbers).values_list("log_entry", flat=True))
+                # A range on the unique index, not IN (2,000 values): normally it finds nothing.
+                span = Report.objects.filter(log_entry__gte=min(numbers), log_entry__lte=max(numbers))
+                stored = set(span.values_list("log_entry", flat=True))
                 todo = [e for e in entries if e.number not in stored]
                 # A service or feature deleted since intake: its reports would have been deleted with it.
                 alive = set(Feature.objects.filter(id__in={e.feature_id for e in todo}).values_list("id", flat=True))
@@ -97,7 +79,7 @@ def store(entries: list[intake_log.Entry], *, now: datetime | None = None) -> in
                     log.warning("flusher: %d entries of deleted features dropped", len(gone))
                 todo = [e for e in todo if e.feature_id in alive]
                 if todo:
-                    _insert(_rows(todo, now or timezone.now()))
+                    _insert(todo, now or timezone.now())
             return len(todo)
         except IntegrityError:
             # Another flusher stored some of these meanwhile (it took them over while we were slow).
@@ -106,47 +88,54 @@ def store(entries: list[intake_log.Entry], *, now: datetime | None = None) -> in
     return 0
 
 
-def _ack(entry_ids: list[bytes]) -> None:
-    pipe = intake_log.client().pipeline(transaction=True)
-    key = intake_log.stream_key()
-    pipe.xack(key, intake_log.GROUP, *entry_ids)
-    pipe.xdel(key, *entry_ids)
-    pipe.execute()
+def _delete(entry_ids: list[bytes]) -> None:
+    intake_log.client().xdel(intake_log.stream_key(), *entry_ids)
 
 
-def flush_once(*, consumer: str, block_ms: int = 1000, own_first: bool = False, now: datetime | None = None) -> int:
-    """Read a batch (own pending ones first when `own_first`, then abandoned ones, then new), store, ack."""
+_last_reclaim = 0.0
+
+
+def _abandoned(redis, key: str, count: int) -> list:
+    """Entries older than the reclaim period still in the log: their flusher died (or the database was down)."""
+    cutoff_ms = int((time.time() - settings.TREMOR_FLUSH_RECLAIM_SECONDS) * 1000)
+    return redis.xrange(key, "-", str(cutoff_ms), count=count)
+
+
+def flush_once(*, consumer: str, block_ms: int = 1000, now: datetime | None = None) -> int:
+    """Store a batch (abandoned entries first, when it is time to look for them, else new ones), then delete it."""
+    global _last_reclaim
     redis = intake_log.blocking_client(block_ms / 1000)
     key, count = intake_log.stream_key(), settings.TREMOR_FLUSH_BATCH
     batch: list = []
-    if own_first:
-        batch = redis.xreadgroup(intake_log.GROUP, consumer, {key: "0"}, count=count)
-        batch = batch[0][1] if batch else []
+    # The log itself is the list of entries not stored: an entry leaves it only once its batch
+    # has committed. Looked at a few times per reclaim period, and on while it keeps finding some.
+    if time.monotonic() - _last_reclaim >= settings.TREMOR_FLUSH_RECLAIM_SECONDS / 4:
+        batch = _abandoned(redis, key, count)
+        _last_reclaim = 0.0 if len(batch) == count else time.monotonic()
     if not batch:
-        idle = int(settings.TREMOR_FLUSH_RECLAIM_SECONDS * 1000)
-        batch = redis.xautoclaim(key, intake_log.GROUP, consumer, idle, start_id="0-0", count=count)[1]
+        # NOACK: the group only shares new entries among flushers. Tracking each delivery
+        # (the pending list) would cost Redis an AOF record per entry, fsynced, for a
+        # guarantee the log already gives.
+        got = redis.xreadgroup(intake_log.GROUP, consumer, {key: ">"}, count=count, block=block_ms, noack=True)
+        # The raw reply (intake_log.blocking_client): {stream: entries} (RESP3) or [[stream, entries]].
+        raw = (next(iter(got.values())) if isinstance(got, dict) else got[0][1]) if got else []
+        batch = [(entry_id, {b"r": fields[1]}) for entry_id, fields in raw]
     if not batch:
-        got = redis.xreadgroup(intake_log.GROUP, consumer, {key: ">"}, count=count, block=block_ms)
-        batch = got[0][1] if got else []
-    # XAUTOCLAIM returns deleted entries as None fields: nothing left to store.
-    ids = [entry_id for entry_id, _ in batch]
-    entries = [intake_log.decode(entry_id, fields) for entry_id, fields in batch if fields]
-    if not ids:
         return 0
-    new = store(entries, now=now) if entries else 0
-    _ack(ids)
+    new = store([intake_log.decode(entry_id, fields) for entry_id, fields in batch], now=now)
+    _delete([entry_id for entry_id, _ in batch])
     return new
 
 
 def run(*, consumer: str, stop=lambda: False, idle_sleep: float = 1.0) -> None:
     """Flush until `stop()`; survives Redis and database outages by retrying."""
-    own_first, last_stamp = True, 0.0
+    fresh, last_stamp = True, 0.0
     while not stop():
         try:
-            if own_first:
+            if fresh:
                 ensure_group()
-            n = flush_once(consumer=consumer, own_first=own_first)
-            own_first = own_first and n > 0  # drain our own pending entries first, once
+                fresh = False
+            n = flush_once(consumer=consumer)
             if n:
                 log.info("flusher: %d reports stored", n)
             if time.monotonic() - last_stamp > 10:
@@ -155,5 +144,5 @@ def run(*, consumer: str, stop=lambda: False, idle_sleep: float = 1.0) -> None:
         except Exception as exc:  # Redis or the database down: retry; nothing was acked
             log.warning("flusher: %s: %s (retrying)", type(exc).__name__, exc)
             connection.close()
-            own_first = True
+            fresh = True
             time.sleep(idle_sleep)

@@ -98,7 +98,7 @@ def test_the_form_goes_through_the_log_too(client, tesla, aof_redis):
 
 def test_an_entry_delivered_twice_is_stored_once(api, tesla, aof_redis):
     _post(api, "twice")
-    entries = intake_log.unflushed()
+    entries = intake_log.entries()
     assert flusher.store(entries) == 1
     # A crash after the commit, before the ack: the entry comes back and is skipped.
     flusher.ensure_group()
@@ -109,7 +109,7 @@ def test_an_entry_delivered_twice_is_stored_once(api, tesla, aof_redis):
 def test_a_flush_that_commits_while_a_reader_counts_is_counted_once(api, tesla, aof_redis):
     _post(api, "race-1")
     _post(api, "race-2")
-    entries = intake_log.unflushed()
+    entries = intake_log.entries()
     flushed_meanwhile = []
 
     def count_db():

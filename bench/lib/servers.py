@@ -89,7 +89,9 @@ class Redis:
         self.base.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.base)]
-            + ["--save", "", "--appendonly", "no", "--logfile", str(self.base / "redis.log")],
+            # As the Procfile runs it: an fsync per write, so intake acknowledges from the log (reports/intake_log.py).
+            + ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
+            + ["--logfile", str(self.base / "redis.log")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -145,6 +147,38 @@ class Gunicorn:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+class Flusher:
+    """`manage.py flush_intake`: moves the intake log into PostgreSQL (reports/flusher.py)."""
+
+    def __init__(self, env: dict[str, str], *, log: Path, name: str = "bench") -> None:
+        self.env, self.log_path, self.name = env, log, name
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> Flusher:
+        self.log_path.write_text("")
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "flush_intake", "--name", self.name],
+            cwd=ROOT, env={**self.env, "LOG_LEVEL": "INFO"}, stdout=self._log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while "started" not in self.log_path.read_text(errors="replace"):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("flusher did not start:\n" + self.log_path.read_text(errors="replace"))
+            time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
