@@ -34,6 +34,8 @@ class Reporter:
     def __init__(self, url: str, prefix: str) -> None:
         self.client = httpx.Client(base_url=url, timeout=10)
         self.prefix, self.n, self.answers = prefix, 0, []
+        # gunicorn listens before its workers have imported Django (seconds on a loaded machine).
+        self.client.get("/health/", timeout=60)
 
     def send(self, count: int) -> list[httpx.Response]:
         out = []
