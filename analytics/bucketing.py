@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
+from reports import intake_log
 from reports.models import Report, Service
 
 from .models import Bucket, BucketingState
@@ -112,6 +113,10 @@ def bucket_new_reports(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     closed = floor_minute(now)
+    # Readers count a report still in the intake log from the log: their raw tail must start
+    # at or before its minute, or a minute bucketed without it would hide it once stored.
+    waiting = intake_log.oldest_observed_at()
+    complete = closed if waiting is None else min(closed, floor_minute(waiting))
     state, _ = BucketingState.objects.get_or_create(id=1)
     overlap = timedelta(seconds=settings.TREMOR_BUCKET_OVERLAP_SECONDS)
     new = Report.objects.filter(observed_at__lt=closed)
@@ -129,7 +134,7 @@ def bucket_new_reports(*, now: datetime | None = None) -> int:
 
     # Only ever move forward: a slower concurrent run must not rewind the state.
     BucketingState.objects.filter(id=1).exclude(scanned_until__gte=now).update(
-        scanned_until=now, bucketed_until=closed, updated_at=timezone.now()
+        scanned_until=now, bucketed_until=complete, updated_at=timezone.now()
     )
     log.info("bucketing: %d service-minutes written up to %s", written, closed.isoformat())
     return written

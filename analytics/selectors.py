@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, Count, Func, Sum
 from django.db.models.functions import Substr, TruncMinute
 
+from reports import intake_log
 from reports.models import Report
 
 from .core.series import INTERVALS, zero_filled
@@ -52,23 +53,60 @@ def report_counts(
     else:
         buckets, counted = BucketSlice.objects.filter(minute__gte=start, minute__lt=split, **lookups), "count"
     raw = Report.objects.filter(observed_at__gte=split, observed_at__lt=end, **lookups)
-    if not keys:
-        # values() with no field would group by every column: one row per bucket.
-        total = (buckets.aggregate(n=Sum(counted))["n"] or 0) + raw.count()
-        return pd.DataFrame({"n": [int(total)]})
     if "minute" in keys:
         raw = raw.annotate(minute=TruncMinute("observed_at"))
-    frames = [
-        pd.DataFrame.from_records(
-            list(buckets.values(*keys).annotate(n=Sum(counted)).order_by()), columns=[*keys, "n"]
-        ),
-        pd.DataFrame.from_records(list(raw.values(*keys).annotate(n=Count("id")).order_by()), columns=[*keys, "n"]),
-    ]
+
+    def count_db() -> list[pd.DataFrame]:
+        if not keys:
+            # values() with no field would group by every column: one row per bucket.
+            total = (buckets.aggregate(n=Sum(counted))["n"] or 0) + raw.count()
+            return [pd.DataFrame({"n": [int(total)]})]
+        return [
+            pd.DataFrame.from_records(
+                list(buckets.values(*keys).annotate(n=Sum(counted)).order_by()), columns=[*keys, "n"]
+            ),
+            pd.DataFrame.from_records(
+                list(raw.values(*keys).annotate(n=Count("id")).order_by()), columns=[*keys, "n"]
+            ),
+        ]
+
+    # Reports acknowledged from the intake log and not stored yet count too, each once.
+    frames, pending = intake_log.count_once(intake_log.unflushed(), count_db, flushed_since)
+    logged = _log_frame(pending, start=start, end=end, lookups=lookups, keys=keys)
+    if not keys:
+        return pd.DataFrame({"n": [int(frames[0]["n"].iloc[0]) + len(logged)]})
+    if len(logged):
+        frames.append(logged.groupby(keys, as_index=False).size().rename(columns={"size": "n"}))
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return pd.DataFrame(columns=[*keys, "n"])
     both = pd.concat(frames, ignore_index=True)
     return both.groupby(keys, as_index=False)["n"].sum()
+
+
+def flushed_since(first: int) -> set[int]:
+    """Intake log entries (numbers >= first) already stored by the flusher."""
+    return set(Report.objects.filter(log_entry__gte=first).values_list("log_entry", flat=True))
+
+
+_LOG_FIELDS = {"service_id": "service_id", "region": "region", "country": "country", "code": "code",
+               "feature__slug": "feature_slug"}  # fmt: skip
+
+
+def _log_frame(entries: list, *, start: datetime, end: datetime, lookups: dict, keys: list[str]) -> pd.DataFrame:
+    """The log's entries within [start, end) and the lookups, one row each, with the `keys` columns."""
+    wanted = []
+    ids = set(lookups["service_id__in"]) if "service_id__in" in lookups else None
+    for e in entries:
+        if not start <= e.observed_at < end or (ids is not None and e.service_id not in ids):
+            continue
+        if any(getattr(e, _LOG_FIELDS[k]) != v for k, v in lookups.items() if k in _LOG_FIELDS):
+            continue
+        row = {k: getattr(e, _LOG_FIELDS[k]) for k in keys if k in _LOG_FIELDS}
+        if "minute" in keys:
+            row["minute"] = e.observed_at.replace(second=0, microsecond=0)
+        wanted.append(row)
+    return pd.DataFrame(wanted, columns=keys)
 
 
 def total_count(*, start: datetime, end: datetime, service_id: int | None = None) -> int:

@@ -22,7 +22,7 @@ WEB_ENV = {
     "TREMOR_READ_THROTTLE_ANON": "1000000/min",
     "TREMOR_NUM_PROXIES": "1",
 }
-BENCHES = ["intake", "bulk", "pages", "bucketing", "tick", "replay"]
+BENCHES = ["intake", "bulk", "pages", "flusher", "bucketing", "tick", "replay"]
 # Run only when named (`--only grouping`): not part of --smoke's time budget (tests/test_bench_smoke.py).
 OPTIONAL = ["grouping"]
 

@@ -8,5 +8,6 @@ from . import views
 
 urlpatterns = [
     path("bench/insert/", views.bare_insert, name="bench-insert"),
+    path("bench/redis/", views.one_redis_call, name="bench-redis"),
     *tremor_urlpatterns,
 ]

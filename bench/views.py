@@ -1,7 +1,10 @@
-"""The reference for single-report intake: parse the JSON body, one ORM INSERT of the same row.
+"""The references for single-report intake: parse the JSON body, then one ORM INSERT of the
+same row (`bare_insert`), or one Redis call that appends it to a stream (`one_redis_call`).
 
 No validation, dedupe, throttling or DRF: what is left is the floor of this
-server (gunicorn, Django's middleware, a persistent PostgreSQL connection).
+server (gunicorn, Django's middleware, a persistent PostgreSQL connection or
+the Redis pool). Both are as durable as Tremor's intake: PostgreSQL commits
+synchronously, and the bench Redis fsyncs every write (appendfsync always).
 """
 
 import json
@@ -11,6 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from reports import intake_log
 from reports.models import Feature, Report
 
 
@@ -37,3 +41,10 @@ def bare_insert(request: HttpRequest) -> JsonResponse:
         fingerprint="0" * 32,
     )
     return JsonResponse({"id": report.pk}, status=201)
+
+
+@csrf_exempt
+def one_redis_call(request: HttpRequest) -> JsonResponse:
+    data = json.loads(request.body)
+    entry = intake_log.client().xadd("bench:one-redis-call", {"r": json.dumps(data)}, maxlen=100_000)
+    return JsonResponse({"entry": entry.decode()}, status=201)

@@ -251,6 +251,16 @@ TREMOR_BUCKET_WORK_MEM_MB = env_int("TREMOR_BUCKET_WORK_MEM_MB", 64)
 # a relapse within the merge gap reopens it as a new phase.
 TREMOR_INCIDENT_RECOVERY_MINUTES = env_int("TREMOR_INCIDENT_RECOVERY_MINUTES", 15)
 TREMOR_INCIDENT_MERGE_HOURS = env_int("TREMOR_INCIDENT_MERGE_HOURS", 2)
+# The durable intake log (reports.intake_log): "auto" acknowledges single reports from a
+# Redis Stream when Redis fsyncs every write (AOF, appendfsync always; checked, else each
+# report is INSERTed directly); "off" always INSERTs directly.
+TREMOR_INTAKE_LOG = env_str("TREMOR_INTAKE_LOG", "auto")
+if TREMOR_INTAKE_LOG not in ("auto", "off"):
+    raise ImproperlyConfigured(f"TREMOR_INTAKE_LOG: 'auto' or 'off', not {TREMOR_INTAKE_LOG!r}")
+# The flusher (reports.flusher): entries per batch, and how long an entry delivered to a
+# flusher may stay unacknowledged before another takes it over (that one died mid-batch).
+TREMOR_FLUSH_BATCH = env_int("TREMOR_FLUSH_BATCH", 2000)
+TREMOR_FLUSH_RECLAIM_SECONDS = env_float("TREMOR_FLUSH_RECLAIM_SECONDS", 30.0)
 # Services per detection task: the tick fans out in batches of this size.
 TREMOR_TICK_BATCH = env_int("TREMOR_TICK_BATCH", 100)
 # Webhooks (webhooks): 5 s per attempt, exponential backoff with jitter for 24 h.

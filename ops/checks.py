@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from common import heartbeat
+from reports import intake_log
 
 # A worker task runs at least every minute (beat's bucketing and tick): older means none is working.
 WORKER_MAX_AGE_SECONDS = 180
@@ -68,12 +69,28 @@ def workers() -> dict:
     return out
 
 
+# A report waits this long in the intake log only when no flusher works (or the database is down).
+FLUSHER_MAX_LAG_SECONDS = 60
+
+
+def intake_log_state() -> dict:
+    """How single reports are stored now, and how far the flusher lags (reported, never blocks intake)."""
+    mode = intake_log.mode()
+    out = {"mode": "log" if mode.logged else "direct", "reason": mode.reason, **intake_log.lag()}
+    if out["oldest_seconds"] > FLUSHER_MAX_LAG_SECONDS:
+        out["warning"] = f"the oldest report has waited {out['oldest_seconds']:.0f} s in the intake log (flusher?)"
+    elif not mode.logged:
+        out["warning"] = f"intake INSERTs each report: {mode.reason}"
+    return out
+
+
 # name -> (check, whether a failure makes the process not ready)
 CHECKS: dict[str, tuple[Callable[[], dict], bool]] = {
     "database": (database, True),
     "redis": (redis_ping, True),
     "migrations": (migrations, True),
     "workers": (workers, False),
+    "intake_log": (intake_log_state, False),
 }
 
 

@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 
 from analytics.models import BucketingState, Incident, Level, ServiceStatus
 from common import heartbeat
+from reports import intake_log
 from webhooks.models import Delivery
 
 from .checks import redis_client
@@ -83,6 +84,11 @@ class StateCollector(Collector):
             "tremor_tick_batch_duration_seconds", "Duration of the last detection batch.", tick and tick["seconds"]
         )
         yield _gauge("tremor_tick_last_timestamp_seconds", "When the last detection batch ended.", tick and tick["at"])
+        lag = intake_log.lag()
+        yield _gauge("tremor_intake_log_unflushed", "Reports acknowledged from the intake log, not stored yet.",
+                     lag["unflushed"])  # fmt: skip
+        yield _gauge("tremor_intake_log_lag_seconds", "Age of the oldest report waiting in the intake log.",
+                     lag["oldest_seconds"])  # fmt: skip
         worker = heartbeat.last("worker")
         yield _gauge(
             "tremor_worker_last_task_timestamp_seconds", "When a Celery worker last finished a task.",

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from . import intake_log
 from .models import ApiToken, Feature, Report, Service
 from .tokens import token_create
 
@@ -26,6 +27,21 @@ class ReportAdmin(admin.ModelAdmin):
     exclude = ("fingerprint",)
     list_select_related = ("service", "feature")
     date_hierarchy = "observed_at"
+
+    def changelist_view(self, request, extra_context=None):
+        # Reports acknowledged from the intake log appear here once the flusher stores them.
+        try:
+            lag, mode = intake_log.lag(), intake_log.mode()
+        except Exception as exc:  # Redis down: say so rather than fail the page
+            messages.warning(request, f"Intake log unreadable: {exc}")
+        else:
+            how = "acknowledged from the intake log" if mode.logged else f"stored directly ({mode.reason})"
+            level = messages.WARNING if lag["oldest_seconds"] > 60 else messages.INFO
+            messages.add_message(
+                request, level, f"Single reports are {how}; {lag['unflushed']} waiting to be stored,"
+                f" the oldest for {lag['oldest_seconds']:.0f} s.",
+            )  # fmt: skip
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(ApiToken)

@@ -2,14 +2,21 @@
 
 Intake validates every report against the catalog; reading it from the
 database per report (or per bulk item) would cost a round trip each, so each
-process keeps a copy refreshed every few seconds and on a miss.
+process keeps a copy refreshed every few seconds and on a miss. While the
+database is down the last copy serves on: intake still acknowledges reports
+into the durable log (reports.intake_log), which needs no database.
 """
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 
+from django.db import DatabaseError
+
 from .models import Feature, Service
+
+log = logging.getLogger(__name__)
 
 _REFRESH_SECONDS = 30.0
 _MISS_REFRESH_SECONDS = 1.0
@@ -44,7 +51,13 @@ class Catalog:
         with self._lock:
             age = time.monotonic() - self._loaded_at
             if age > _REFRESH_SECONDS or (slug not in self._services and age > _MISS_REFRESH_SECONDS):
-                self._load()
+                try:
+                    self._load()
+                except DatabaseError as exc:
+                    if not self._services:
+                        raise
+                    log.warning("catalog: database unavailable (%s), serving the copy of %.0f s ago", exc, age)
+                    self._loaded_at = time.monotonic() - _REFRESH_SECONDS + _MISS_REFRESH_SECONDS
             return self._services.get(slug)
 
     def invalidate(self) -> None:

@@ -90,6 +90,10 @@ class Report(models.Model):
     comment = models.CharField(max_length=280, blank=True)
     # HMAC of client address + user agent; the raw address is never stored.
     fingerprint = models.CharField(max_length=64, blank=True)
+    # The intake log's entry id (reports.intake_log.entry_number) of a report stored by the
+    # flusher: unique, so an entry delivered twice (a crash between commit and ack) is stored
+    # once; readers also use it to count an entry either in the log or here, never both.
+    log_entry = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
 
     objects = ReportQuerySet.as_manager()
 

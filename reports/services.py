@@ -11,8 +11,9 @@ from django.utils.text import slugify
 
 from common.metrics import report_outcome
 
+from . import intake_log
 from .catalog import catalog
-from .dedupe import claim_first_report, release_claim
+from .dedupe import claim_first_report, claim_of, release_claim
 from .models import Feature, Report, Service
 from .signals import service_imported
 from .validation import ReportInput
@@ -96,22 +97,49 @@ def _insert_one(report: Report) -> None:
 class SubmitResult:
     report: Report
     counted: bool
+    log_entry: str = ""  # the intake log's entry id: stored by the flusher, not yet in the table
 
 
-def report_submit(*, item: ReportInput, source: str, fingerprint: str, claimed: bool | None = None) -> SubmitResult:
+def report_log_payload(*, item: ReportInput, source: str, fingerprint: str, now: datetime) -> str:
+    """The report encoded for the intake log, or "" when intake INSERTs directly (log not durable now)."""
+    if not intake_log.mode().logged:
+        return ""
+    return intake_log.encode(
+        service_id=item.service_id, feature_id=_feature_id(item), feature_slug=item.feature_slug, code=item.code,
+        country=item.country, region=item.region, observed_at=now, source=source, comment=item.comment,
+        fingerprint=fingerprint,
+    )  # fmt: skip
+
+
+def report_submit(
+    *, item: ReportInput, source: str, fingerprint: str, claimed: bool | None = None, log_entry: str = "",
+    now: datetime | None = None,
+) -> SubmitResult:  # fmt: skip
     """One report from an owner (form or API), counted only if first in the dedupe window.
 
     A duplicate is answered but not stored: a flood from one client must not
     grow the table nor any count. `claimed`: the dedupe claim's outcome when
-    the caller already tried it (intake's throttle script), else None.
+    the caller already tried it (intake's throttle script), else None;
+    `log_entry`: the entry id when that script also appended the report to the
+    intake log. Otherwise the report goes to the log here when it is durable,
+    else (or with Redis down) straight into the table.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     report = _report(item, source=source, now=now, fingerprint=fingerprint)
+    if claimed is None:
+        payload = report_log_payload(item=item, source=source, fingerprint=fingerprint, now=now)
+        if payload:
+            claimed, log_entry = intake_log.claim_and_append(
+                claim_of(service_id=item.service_id, fingerprint=fingerprint), payload
+            )
     if claimed is None:
         claimed = claim_first_report(service_id=item.service_id, fingerprint=fingerprint, now=now)
     if not claimed:
         report_outcome(source=source, outcome="duplicate")
         return SubmitResult(report=report, counted=False)
+    if log_entry:
+        report_outcome(source=source, outcome="accepted")
+        return SubmitResult(report=report, counted=True, log_entry=log_entry)
     try:
         _insert_one(report)
     except BaseException:

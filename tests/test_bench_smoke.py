@@ -82,3 +82,4 @@ def test_the_accounting_holds_whatever_the_speed(figures):
         assert by_name[name]["pass"] is True, by_name[name]
     assert by_name["intake.c32.answered_200_duplicates"]["value"] > 0  # dedupe answered, stored nothing
     assert by_name["bucketing.reports_counted"]["pass"] is True, by_name["bucketing.reports_counted"]
+    assert by_name["flusher.rows_stored"]["pass"] is True, by_name["flusher.rows_stored"]  # the log, all stored once

@@ -30,7 +30,7 @@ def test_the_probes_answer_any_host_name_and_plain_http(client, settings):
 def test_readiness_looks_at_the_database_redis_migrations_and_workers(client):
     body = client.get("/health/ready/").json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "redis", "migrations", "workers"}
+    assert set(body["checks"]) == {"database", "redis", "migrations", "workers", "intake_log"}
     assert all(check["ok"] for check in body["checks"].values())
     assert body["checks"]["database"]["vendor"] == connection.vendor
 

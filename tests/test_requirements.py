@@ -10,9 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_CODE = ["analytics", "common", "config", "demo", "official", "ops", "public", "reports", "research", "webhooks"]
 TEST_TOOLS = {"pytest", "hypothesis", "schemathesis", "playwright", "ruff", "import-linter", "pytest-django"}
 # Used by name rather than imported: commands (gunicorn, supervisord), settings strings and a
-# database driver that Django loads.
+# database driver that Django loads; hiredis: redis-py's C reply parser, used whenever installed.
 USED_BY_NAME = {"gunicorn", "supervisor", "psycopg", "psycopg-binary", "whitenoise", "django-csp", "plotly",
-                "drf-spectacular-sidecar", "python-json-logger"}  # fmt: skip
+                "drf-spectacular-sidecar", "python-json-logger", "hiredis"}  # fmt: skip
 
 
 def canonical(name: str) -> str:

@@ -32,6 +32,7 @@ class Stack:
         self.env = app_env(
             DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
             REDIS_PORT=str(self.redis_port),
+            REDIS_DIR=str(tmp),  # its AOF (the intake log's durability)
             REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
             TREMOR_BIND=f"127.0.0.1:{self.web_port}",
             TREMOR_BEAT_SCHEDULE=str(tmp / "celerybeat-schedule"),
@@ -120,7 +121,7 @@ def get(url: str) -> tuple[int, bytes]:
 def test_a_killed_worker_comes_back_and_interrupting_supervisord_stops_every_process(stack):
     stack.wait_log("worker", "ready.")
     before = stack.states()
-    assert set(before) == set(read_procfile()) == {"web", "worker", "webhooks", "beat", "redis"}
+    assert set(before) == set(read_procfile()) == {"web", "worker", "webhooks", "beat", "flusher", "redis"}
     worker_pid = before["worker"][1]
     logged = len(stack.log("worker"))
     os.kill(worker_pid, signal.SIGKILL)
@@ -150,8 +151,9 @@ def test_web_workers_and_beat_log_json_lines_with_time_level_and_logger(stack):
     stack.wait_log("worker", "ready.")
     stack.wait_log("webhooks", "ready.")
     stack.wait_log("beat", "beat: Starting")
+    stack.wait_log("flusher", "started")
     stack.wait_log("web", "/api/v1/services/")
-    for name in ("web", "worker", "webhooks", "beat"):
+    for name in ("web", "worker", "webhooks", "beat", "flusher"):
         lines = [line for line in stack.log(name).splitlines() if line.strip()]
         assert lines, name
         for line in lines:

@@ -37,6 +37,25 @@ def wait_for_port(port: int, *, timeout: float = 30.0, proc: subprocess.Popen | 
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+def terminate(proc: subprocess.Popen | None, *, timeout: float) -> None:
+    """SIGTERM, then SIGKILL after `timeout` seconds."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_for_log(proc: subprocess.Popen, log: Path, text: str, *, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start:\n" + log.read_text(errors="replace"))
+        time.sleep(0.1)
+
+
 def peak_rss_kib(pid: int) -> int:
     """High-water mark of a live process's resident memory (0 if it is gone)."""
     try:
@@ -89,7 +108,9 @@ class Redis:
         self.base.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.base)]
-            + ["--save", "", "--appendonly", "no", "--logfile", str(self.base / "redis.log")],
+            # As the Procfile runs it: an fsync per write, so intake acknowledges from the log (reports/intake_log.py).
+            + ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
+            + ["--logfile", str(self.base / "redis.log")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -141,13 +162,29 @@ class Gunicorn:
         return max((peak_rss_kib(pid) for pid in self.worker_pids()), default=0)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout=20)
+        self._log.close()
+
+
+class Flusher:
+    """`manage.py flush_intake`: moves the intake log into PostgreSQL (reports/flusher.py)."""
+
+    def __init__(self, env: dict[str, str], *, log: Path, name: str = "bench") -> None:
+        self.env, self.log_path, self.name = env, log, name
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> Flusher:
+        self.log_path.write_text("")
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "flush_intake", "--name", self.name],
+            cwd=ROOT, env={**self.env, "LOG_LEVEL": "INFO"}, stdout=self._log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_for_log(self.proc, self.log_path, "started", what="flusher", timeout=timeout)
+        return self
+
+    def stop(self) -> None:
+        terminate(self.proc, timeout=30)
         self._log.close()
 
 
@@ -170,11 +207,7 @@ class CeleryWorker:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while "ready." not in self.log_path.read_text(errors="replace"):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("Celery worker did not start:\n" + self.log_path.read_text(errors="replace"))
-            time.sleep(0.1)
+        wait_for_log(self.proc, self.log_path, "ready.", what="Celery worker", timeout=timeout)
         return self
 
     def pids(self) -> list[int]:
@@ -187,13 +220,7 @@ class CeleryWorker:
         return max((peak_rss_kib(pid) for pid in self.pids()), default=0)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout=30)
         self._log.close()
 
 

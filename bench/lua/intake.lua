@@ -15,6 +15,7 @@ function init(args)
   path = args[1]
   dup_every = tonumber(args[4]) or 0
   run_id = args[5] or "0"  -- a fresh reporter set per run: earlier runs' dedupe claims last 15 minutes
+  run_num = tonumber(string.match(run_id, "(%d+)$")) or 0
   body = string.format('{"service":"%s","feature":"%s","code":"503","country":"FR"}', args[2], args[3])
   n = 0
   statuses = {}
@@ -27,7 +28,10 @@ function request()
   local headers = {
     ["Content-Type"] = "application/json",
     ["User-Agent"] = "tremor-bench/" .. run_id .. "/" .. tid .. "/" .. who,
-    ["X-Forwarded-For"] = string.format("10.%d.%d.%d", tid % 256, math.floor(who / 256) % 256, who % 256),
+    -- The run's number in the first octet: networks are capped at 5 counted reports per 15 minutes
+    -- (reports/dedupe.py), and runs that reused the same addresses turned later runs into duplicates.
+    ["X-Forwarded-For"] = string.format("%d.%d.%d.%d", 10 + run_num % 200, tid % 256, math.floor(who / 256) % 256,
+                                        who % 256),
   }
   return wrk.format("POST", path, headers, body)
 end

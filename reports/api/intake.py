@@ -1,7 +1,7 @@
 """Intake API v1: `POST /api/v1/reports/` (and its `GET` list of raw reports), `POST /api/v1/reports/bulk/`.
 
-Thin views: validate with `reports.validation`, throttle and claim in one Redis
-call, store with `reports.services`.
+Thin views: validate with `reports.validation`, throttle, claim and append to
+the intake log in one Redis call (reports.intake_log), store with `reports.services`.
 """
 
 import django_filters
@@ -23,7 +23,7 @@ from reports.dedupe import claim_of
 from reports.fingerprint import client_address, reporter_fingerprint
 from reports.models import Report
 from reports.regions import REGIONS
-from reports.services import SubmitResult, report_submit, reports_bulk_insert
+from reports.services import SubmitResult, report_log_payload, report_submit, reports_bulk_insert
 from reports.validation import ReportInput, validate_report
 
 from . import serializers as s
@@ -34,6 +34,7 @@ def _report_out(result: SubmitResult, item: ReportInput) -> dict:
     report = result.report
     return {
         "id": report.pk if result.counted else None,
+        "log_entry": result.log_entry or None,
         "service": item.service_slug,
         "feature": item.feature_slug,
         "code": report.code,
@@ -67,21 +68,27 @@ class ReportCreateView(APIView):
         fingerprint = reporter_fingerprint(
             address=client_address(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
         )
-        claim = None if errors else claim_of(service_id=item.service_id, fingerprint=fingerprint)
-        claimed = self._admit(request, throttle, claim=claim)
+        claim, payload, now = None, "", timezone.now()
+        if not errors:
+            claim = claim_of(service_id=item.service_id, fingerprint=fingerprint)
+            payload = report_log_payload(item=item, source=Report.Source.API, fingerprint=fingerprint, now=now)
+        admission = self._admit(request, throttle, claim=claim, entry=payload)
         if errors:
             raise ValidationError({field: [message] for field, message in errors.items()})
-        result = report_submit(item=item, source=Report.Source.API, fingerprint=fingerprint, claimed=claimed)
+        result = report_submit(
+            item=item, source=Report.Source.API, fingerprint=fingerprint, claimed=admission.claimed,
+            log_entry=admission.entry, now=now,
+        )  # fmt: skip
         return Response(
             _report_out(result, item), status=status.HTTP_201_CREATED if result.counted else status.HTTP_200_OK
         )
 
-    def _admit(self, request, throttle, *, claim) -> bool | None:
-        """Throttle (429 with Retry-After when over the limit) and claim in one Redis call."""
-        allowed, claimed = throttle.allow_and_claim(request, self, claim=claim)
-        if not allowed:
+    def _admit(self, request, throttle, *, claim, entry: str = ""):
+        """Throttle (429 with Retry-After when over the limit), claim and log in one Redis call."""
+        admission = throttle.allow_and_claim(request, self, claim=claim, entry=entry)
+        if not admission.allowed:
             self.throttled(request, throttle.wait())
-        return claimed
+        return admission
 
 
 class BulkReportView(APIView):

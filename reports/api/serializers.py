@@ -39,7 +39,15 @@ class BulkIn(serializers.Serializer):
 
 
 class ReportOut(serializers.Serializer):
-    id = serializers.IntegerField(allow_null=True, help_text="null when not counted (duplicate).")
+    id = serializers.IntegerField(
+        allow_null=True,
+        help_text="null when not counted (duplicate), or while the report waits in the intake log (`log_entry`).",
+    )
+    log_entry = serializers.CharField(
+        allow_null=True,
+        help_text="The durable intake log's entry id when the report was acknowledged from the log"
+        " (stored into the database within about a second); null when stored directly.",
+    )
     service = serializers.CharField()
     feature = serializers.CharField()
     code = serializers.CharField()

@@ -10,6 +10,7 @@ import math
 import secrets
 import threading
 from collections import OrderedDict, deque
+from dataclasses import dataclass
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -17,7 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from common.metrics import report_outcome
-from reports import redis_scripts
+from reports import intake_log, redis_scripts
 from reports.dedupe import CLAIM_FUNCTION_LUA, Claim
 from reports.fingerprint import client_network
 from reports.models import RATE_RE
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 # A sorted set of stamps also closes the GET/SET race between web workers.
 # With two more keys, an admitted request also claims its dedupe keys
 # (reports.dedupe): single-report intake then pays one Redis round trip, not two.
+# With a fourth key, a counted report is appended to the intake log (reports.intake_log)
+# in the same call: Redis answers once the entry is fsynced.
 _SLIDING_WINDOW_LUA = (
     CLAIM_FUNCTION_LUA
     + """
@@ -43,24 +46,41 @@ local first = 0
 if #KEYS > 1 then
   first = claim(KEYS[2], KEYS[3], ARGV[6], ARGV[7])
 end
-return {1, n + 1, '0', first}
+local entry = ''
+if first == 1 and #KEYS > 3 then
+  entry = redis.call('XADD', KEYS[4], '*', 'r', ARGV[8])
+end
+return {1, n + 1, '0', first, entry}
 """
 )
 
 
-def _sliding_window(
-    cache: RedisCache, key: str, *, now: float, duration: int, limit: int, claim: Claim | None = None
-) -> tuple[bool, int, float, bool]:
-    """(allowed, requests in the window, oldest stamp, claimed) for one more request.
+@dataclass
+class Admission:
+    allowed: bool
+    claimed: bool | None = None  # None: the claim was not attempted here (no claim, or Redis down)
+    entry: str = ""  # the intake log's entry id when the report was appended to it
 
-    `claim`: the dedupe claim to take once the request is admitted.
+
+def _sliding_window(
+    cache: RedisCache, key: str, *, now: float, duration: int, limit: int, claim: Claim | None = None,
+    entry: str = "",
+) -> tuple[bool, int, float, bool, str]:  # fmt: skip
+    """(allowed, requests in the window, oldest stamp, claimed, log entry id) for one more request.
+
+    `claim`: the dedupe claim to take once the request is admitted; `entry`: the
+    encoded report to append to the intake log once claimed ("": none).
     """
     keys = [key] if claim is None else [key, claim.reporter_key, claim.network_key]
     member = f"{now!r}-{secrets.token_hex(4)}"
     args = [repr(now), duration, limit, member, math.ceil(duration * 1000)]
     args += [claim.window, claim.cap] if claim is not None else [0, 0]
-    allowed, count, oldest, claimed = redis_scripts.run(cache, _SLIDING_WINDOW_LUA, keys=keys, args=args)
-    return bool(allowed), int(count), float(oldest), bool(claimed)
+    if claim is not None and entry:
+        keys.append(intake_log.STREAM)
+        args.append(entry)
+    allowed, count, oldest, claimed, *rest = redis_scripts.run(cache, _SLIDING_WINDOW_LUA, keys=keys, args=args)
+    logged = rest[0].decode() if rest and isinstance(rest[0], bytes) else (rest[0] if rest else "")
+    return bool(allowed), int(count), float(oldest), bool(claimed), logged
 
 
 class LocalWindows:
@@ -104,22 +124,22 @@ class _NetworkThrottle(SimpleRateThrottle):
         # Like dedupe: every address of one IPv6 /64 is one client.
         return client_network(request)
 
-    def _window(self, *, limit: int, duration: int, claim: Claim | None = None) -> tuple[bool, bool | None]:
+    def _window(self, *, limit: int, duration: int, claim: Claim | None = None, entry: str = "") -> Admission:
         self.now = self.timer()
         try:
             backend = caches["default"]  # DRF's `self.cache` is the proxy in front of it
             if not isinstance(backend, RedisCache):
                 raise RuntimeError("no Redis cache")
-            allowed, count, oldest, claimed = _sliding_window(
-                backend, self.key, now=self.now, duration=duration, limit=limit, claim=claim
+            allowed, count, oldest, claimed, logged = _sliding_window(
+                backend, self.key, now=self.now, duration=duration, limit=limit, claim=claim, entry=entry
             )
             # What DRF's wait() reads for Retry-After: the window's stamps, oldest last.
             self.history = [] if allowed else [oldest] * count
-            return allowed, (claimed if allowed and claim is not None else None)
+            return Admission(allowed, claimed if allowed and claim is not None else None, logged)
         except Exception as exc:
             log.warning("throttle: Redis unavailable (%s), throttling in this process", exc)
             allowed, self.history = local_windows.allow(self.key, now=self.now, duration=duration, limit=limit)
-            return allowed, None
+            return Admission(allowed)
 
 
 class ReportSubmitThrottle(_NetworkThrottle):
@@ -132,20 +152,24 @@ class ReportSubmitThrottle(_NetworkThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
     def allow_request(self, request, view):
-        return self.allow_and_claim(request, view, claim=None)[0]
+        return self.allow_and_claim(request, view, claim=None).allowed
 
-    def allow_and_claim(self, request, view, *, claim: Claim | None) -> tuple[bool, bool | None]:
-        """(allowed, claimed): claimed is None when the claim was not attempted here.
+    def allow_and_claim(self, request, view, *, claim: Claim | None, entry: str = "") -> Admission:
+        """Throttle, claim, and append `entry` to the intake log when claimed, in one Redis call.
 
         Redis down: the local windows decide, the claim is left to the caller's fallback.
         """
         if self.rate is None:
-            return True, None
+            # No throttle: the claim and the append still go to Redis in one call.
+            if claim is None:
+                return Admission(True)
+            claimed, logged = intake_log.claim_and_append(claim, entry)
+            return Admission(True, claimed, logged)
         self.key = self.get_cache_key(request, view)
-        allowed, claimed = self._window(limit=self.num_requests, duration=self.duration, claim=claim)
-        if not allowed:
+        admission = self._window(limit=self.num_requests, duration=self.duration, claim=claim, entry=entry)
+        if not admission.allowed:
             report_outcome(source=self.source, outcome="throttled")
-        return allowed, claimed
+        return admission
 
 
 class ReportFormThrottle(ReportSubmitThrottle):
@@ -189,7 +213,7 @@ class _TokenKeyedThrottle(_NetworkThrottle):
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         self.key = self.cache_format % {"scope": self.scope, "ident": ident}
-        return self._window(limit=self.num_requests, duration=self.duration)[0]
+        return self._window(limit=self.num_requests, duration=self.duration).allowed
 
 
 class ReadThrottle(_TokenKeyedThrottle):

@@ -116,11 +116,12 @@ class Process:
 class RedisServer(Process):
     """A private redis-server (not the suite's shared one), stoppable and restartable on its port."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, *, aof: bool = False) -> None:
         self.port = port or free_port()
         workdir.mkdir(parents=True, exist_ok=True)
         cmd = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(workdir)]
-        cmd += ["--save", "", "--appendonly", "no"]
+        # aof: as the Procfile runs it, every write fsynced before Redis answers (the intake log's durability).
+        cmd += ["--save", ""] + (["--appendonly", "yes", "--appendfsync", "always"] if aof else ["--appendonly", "no"])
         super().__init__(cmd, dict(os.environ), workdir / f"redis-{self.port}.log")
 
     @property
