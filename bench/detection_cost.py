@@ -92,7 +92,7 @@ def main() -> None:
         seconds = {name: [] for name in configs}
         for _ in range(args.repeat):
             for name, cfg in configs.items():  # alternating: the machine's noise falls on both
-                seconds[name].append(timed(lambda cfg=cfg: fn(cfg)))
+                seconds[name].append(timed(lambda cfg=cfg, fn=fn: fn(cfg)))
         med = {name: statistics.median(v) for name, v in seconds.items()}
         ratio = med["calibrated"] / med["uncalibrated"]
         print(f"{label:7s} calibrated {med['calibrated']:8.3f} s   uncalibrated {med['uncalibrated']:8.3f} s   "
