@@ -10,8 +10,8 @@ from official import services
 from official.events import EVENT_TYPE
 from official.parsing import Published, Snapshot
 from tests.support.receiver import Receiver
+from tests.support.webhooks import drain, subscribe
 from tests.test_journalist_pages import open_incident
-from tests.test_webhooks import drain, owner, subscribe  # noqa: F401 (fixture)
 from webhooks import services as webhook_services
 from webhooks.models import Event
 
