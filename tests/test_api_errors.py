@@ -43,3 +43,12 @@ def test_a_500_under_the_api_is_json_without_a_traceback(db, monkeypatch):
 def test_pages_keep_their_html_error_pages(client, db):
     response = client.get("/status/no-such-service/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("accept,status", [("", 200), (" , ", 200), ("application/json", 200), ("image/png", 406)])
+def test_an_empty_accept_header_means_anything(tesla, accept, status):
+    # Schemathesis found `Accept:` with no value answered 406; a client that names nothing accepts JSON.
+    response = Client().get("/api/v1/services/", HTTP_ACCEPT=accept)
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
