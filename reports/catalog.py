@@ -4,7 +4,9 @@ Intake validates every report against the catalog; reading it from the
 database per report (or per bulk item) would cost a round trip each, so each
 process keeps a copy refreshed every few seconds and on a miss. While the
 database is down the last copy serves on: intake still acknowledges reports
-into the durable log (reports.intake_log), which needs no database.
+into the durable log (reports.intake_log), which needs no database. A process
+that never had a copy (a worker started, or restarted, during the outage) takes
+the last one any process stored in the shared cache (Redis).
 """
 
 import logging
@@ -12,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import DatabaseError
 
 from .models import Feature, Service
@@ -20,6 +23,7 @@ log = logging.getLogger(__name__)
 
 _REFRESH_SECONDS = 30.0
 _MISS_REFRESH_SECONDS = 1.0
+_SHARED_KEY = "reports:catalog"
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,16 @@ class Catalog:
             for pk, slug, name, active in Service.objects.values_list("id", "slug", "name", "active")
         }
         self._loaded_at = time.monotonic()
+        try:
+            cache.set(_SHARED_KEY, self._services, timeout=None)
+        except Exception as exc:  # Redis down: the database answered, the shared copy just ages
+            log.warning("catalog: could not share the copy (%s)", exc)
+
+    def _shared_copy(self) -> dict[str, ServiceEntry]:
+        try:
+            return cache.get(_SHARED_KEY) or {}
+        except Exception:
+            return {}
 
     def service(self, slug: str) -> ServiceEntry | None:
         with self._lock:
@@ -54,6 +68,8 @@ class Catalog:
                 try:
                     self._load()
                 except DatabaseError as exc:
+                    if not self._services:
+                        self._services = self._shared_copy()
                     if not self._services:
                         raise
                     log.warning("catalog: database unavailable (%s), serving the copy of %.0f s ago", exc, age)

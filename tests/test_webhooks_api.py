@@ -60,3 +60,6 @@ def test_bad_subscriptions_are_refused(partner, tesla):
     with override_settings(TREMOR_WEBHOOK_ALLOW_PRIVATE_TARGETS=False):
         response = partner.post(URL, {"url": "http://127.0.0.1:9/hook"}, format="json")
     assert response.status_code == 400 and "non-public" in str(response.json())
+    # A NUL in a service slug is named as such (PostgreSQL could not even look it up; schemathesis found it).
+    response = partner.post(URL, {"url": "http://127.0.0.1:9/", "services": ["tes\u0000la"]}, format="json")
+    assert response.status_code == 400 and response.json()["services"] == ["Null characters are not allowed."]

@@ -39,6 +39,15 @@ class _SlugList(serializers.ManyRelatedField):
         return super().to_internal_value(data)
 
 
+class _Slug(serializers.SlugRelatedField):
+    """A service slug; NUL refused first, in words, as CharField does: PostgreSQL cannot even query it."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return super().to_internal_value(data)
+
+
 class StrictCharField(serializers.CharField):
     """A JSON string only: DRF also turns numbers into text, which the schema does not promise."""
 
@@ -56,7 +65,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     }
     is_active = StrictBooleanField(required=False, default=True)
     services = _SlugList(
-        child_relation=serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.filter(active=True)),
+        child_relation=_Slug(slug_field="slug", queryset=Service.objects.filter(active=True)),
         required=False,
     )
     regions = serializers.ListField(child=serializers.ChoiceField(choices=REGIONS), required=False)
