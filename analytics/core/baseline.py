@@ -111,6 +111,17 @@ class DetectorConfig:
     # Only a guard against nonsense (p-values are floored at 1e-300): a series
     # whose ordinary bursts reach -log10 p = 80 needs a bar above 80.
     calibration_max_shift: float = 100.0
+    # Hour-of-week shape: what happened at the same weekday and hour in the
+    # history (a Monday-morning surge, a weekend's other shape) raises that
+    # hour's expectation. Per (weekday, slot), the hour's share of its day
+    # against the model's share (so trends and quiet days cancel), from the
+    # rows the outlier mask kept (an outage in the history teaches nothing),
+    # each against the model scaled to its own day, shrunk to 1 as a posterior
+    # mean: the observation weighs its precision 1 / (1/E + alpha) against a
+    # prior of `weekly_prior` (1 / variance of the factor: 1 = a factor within
+    # about 1 +- 1). Only upward: a quiet hour last week must not make this
+    # week's ordinary hour look high. None: off.
+    weekly_prior: float | None = None
     upper_quantile: float = 0.99  # per-step band returned as `upper`
 
 
@@ -131,9 +142,12 @@ class Profile:
     n_history: int = 0  # rows of usable history behind the fit
     level: float = 1.0
     evidence_shift: np.ndarray | None = None  # (n_windows,) added to every evidence bar, None = 0
+    week_factor: np.ndarray | None = None  # (7, n_tod_slots) hour-of-week factor >= 1, None = 1
 
     def expected_for_slots(self, tod: np.ndarray, dow: np.ndarray, step_minutes: float) -> np.ndarray:
         rate = self.tod_rate[tod] * self.dow_factor[dow]
+        if self.week_factor is not None:
+            rate = rate * self.week_factor[dow, tod]
         return np.maximum(rate, self.min_rate) * step_minutes
 
     def expected(self, index: pd.DatetimeIndex, step_minutes: float) -> np.ndarray:
@@ -275,6 +289,7 @@ def fit_arrays(
     w_long = np.exp2(-age_minutes / (cfg.profile_half_life_days * 1440.0))
     w_short = np.exp2(-age_minutes / (cfg.level_half_life_days * 1440.0))
     keep = valid.copy()
+    mask_alpha = alpha_hi
     pad = int(round(cfg.mask_pad_minutes / step_minutes))
     for it in range(cfg.fit_iterations):
         wk = w_long * keep
@@ -301,12 +316,16 @@ def fit_arrays(
             break
         # Mask extreme rows (both tails) so incidents do not shape the baseline.
         row_alpha = solve_alpha(np.where(keep, c, np.nan), e_row, cfg.min_dispersion, alpha_hi)
+        mask_alpha = row_alpha
         extreme = valid & _extreme_rows(c, e_row, row_alpha, cfg.mask_evidence, upper_only=cfg.robust_level)
         keep = valid & ~_dilate(extreme, pad)
         if keep.sum() < max(10, 0.2 * valid.sum()):
             keep = valid  # masking everything would be worse than not masking
 
     # Dispersion per trailing window, on the recent part of the history only.
+    week = None
+    if cfg.weekly_prior is not None:
+        week = _week_factor(c, e_row, w_long * keep, tod, dow, n_tod, mask_alpha, cfg.weekly_prior)
     recent = age_minutes <= cfg.dispersion_days * 1440.0
     alphas, shifts = [], []
     masked_none = bool((keep == valid).all())
@@ -329,7 +348,28 @@ def fit_arrays(
         n_history=int(valid.sum()),
         level=level,
         evidence_shift=np.asarray(shifts) if cfg.calibrate else None,
+        week_factor=week,
     )
+
+
+def _week_factor(c: np.ndarray, e: np.ndarray, w: np.ndarray, tod: np.ndarray, dow: np.ndarray, n_tod: int,
+                 alpha: float, prior: float) -> np.ndarray:  # fmt: skip
+    """(7, n_tod) hour-of-week factors >= 1 (see DetectorConfig.weekly_prior).
+
+    Each row is compared with the model scaled to its own calendar day (so a
+    quiet day or a trend says nothing about the hours' shape). The dispersion
+    and the calibration are left on the model without this factor: fitted to
+    one or two weeks, it would shrink the in-sample residuals and so
+    understate next week's.
+    """
+    date = np.concatenate([[0], np.cumsum(np.diff(dow) != 0)])
+    day = np.bincount(date, w * c) / np.maximum(np.bincount(date, w * e), 1e-12)
+    how = dow * n_tod + tod
+    obs = np.bincount(how, w * c, 7 * n_tod).reshape(7, n_tod)
+    exp = np.bincount(how, w * e * day[date], 7 * n_tod).reshape(7, n_tod)
+    ratio = np.where(exp > 0, obs / np.maximum(exp, 1e-12), 1.0)
+    weight = np.where(exp > 0, 1.0 / (1.0 / np.maximum(exp, 1e-12) + alpha), 0.0)
+    return np.maximum((weight * ratio + prior) / (weight + prior), 1.0)
 
 
 def _evidence_shift(s_obs: np.ndarray, s_exp: np.ndarray, alpha: float, cfg: DetectorConfig,

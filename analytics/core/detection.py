@@ -31,6 +31,7 @@ from scipy import stats
 
 from .baseline import DetectorConfig, Profile, fit_arrays, infer_step_minutes, nb_log10_sf, time_slots
 from .levels import NORMAL, POSSIBLE, PROBLEMS
+from .slices import TOTAL, split_key
 
 # Tremor: 1-minute report buckets, 0-20 reports/min per service, slices less.
 # - refits every 6 hours (00, 06, 12, 18 UTC): a replay of weeks of ~80 slices
@@ -55,6 +56,9 @@ TREMOR_CONFIG = DetectorConfig(
     # Each series' own tail sets its evidence bars (analytics.core.baseline,
     # `calibrate`): a series that bursts every day is not "problems" every day.
     calibrate=True,
+    # What the same weekday and hour did in the history is evidence of normal
+    # (a Monday-morning surge): analytics.core.baseline, `weekly_prior`.
+    weekly_prior=1.0,
     # robust_level=True halves how much a long outage lifts the next profiles
     # (demo: 6x -> 1.7x over the outage hours), but then the 14 Feb evening tail
     # flaps into extra phases: not switched on until the lifecycle handles that.
@@ -267,6 +271,34 @@ def detect_frame(
                         shift=shift)  # fmt: skip
 
 
+def _parents(key: str) -> list[str]:
+    """The slices that hold every report of `key`: the total, and for a region x code cross its region and code."""
+    if key == TOTAL:
+        return []
+    dimension, value = split_key(key)
+    if dimension == "region_code":
+        region, _, code = value.partition("|")
+        return [TOTAL, f"region:{region}", f"code:{code}"]
+    return [TOTAL]
+
+
+def inherit_dispersion(keys: list[str], alpha: np.ndarray) -> np.ndarray:
+    """Each slice's dispersion, at least that of the slices holding it: (n_windows, n_series, T) -> same.
+
+    A slice's reports are a share of its parent's, and a thinned count keeps
+    its parent's relative variance (alpha). A sparse slice's own estimate
+    cannot see it under the Poisson noise (it falls to the floor), so a
+    country's noisy quarter-hour split by code looked extreme in each part.
+    """
+    where = {key: i for i, key in enumerate(keys)}
+    out = alpha.copy()
+    for i, key in enumerate(keys):
+        for parent in _parents(key):
+            if (j := where.get(parent)) is not None:
+                np.maximum(out[:, i], alpha[:, j], out=out[:, i])
+    return out
+
+
 def score_arrays(
     idx: pd.DatetimeIndex, keys: list[str], counts: np.ndarray, expected: np.ndarray, alpha: np.ndarray,
     warm: np.ndarray, ratio: np.ndarray, config: DetectorConfig, step: float, with_upper: bool = True,
@@ -276,6 +308,7 @@ def score_arrays(
 
     `shift` (n_windows, n_series, T): the calibration's rise of the evidence bars (None: 0).
     """
+    alpha = inherit_dispersion(keys, alpha)
     ev, strong, moderate = _window_flags(counts, expected, alpha, config, step, ratio, shift)
     # A window that reaches back into warm-up rows compares counts with no real
     # baseline: blind until the longest window has left the warm-up behind.
