@@ -9,11 +9,12 @@ what the live tick saw.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 
 from reports.models import Service
@@ -74,14 +75,31 @@ def chance_rate(*, before: datetime, known_at: datetime, config: GroupingConfig 
     return pooled_rate(incidents=incidents, services=Service.objects.filter(active=True).count(), config=config)
 
 
+# Each provider's count of active services (a service naming one twice counts once) and, in the row
+# whose name is NULL, the count of active services: a handful of rows, where reading every service's
+# list was 1,000 rows per form or join. A `providers` that is not a list names none.
+_PROVIDER_COUNTS = {
+    "postgresql": (
+        "SELECT p.name, COUNT(DISTINCT s.id) FROM {table} s CROSS JOIN LATERAL jsonb_array_elements_text("
+        "CASE WHEN jsonb_typeof(s.providers) = 'array' THEN s.providers ELSE '[]' END) AS p(name)"
+        " WHERE s.active AND p.name IS NOT NULL GROUP BY p.name"
+    ),
+    "sqlite": (
+        "SELECT p.value, COUNT(DISTINCT s.id) FROM {table} s, json_each(s.providers) AS p"
+        " WHERE s.active AND json_type(s.providers) = 'array' AND p.value IS NOT NULL GROUP BY p.value"
+    ),
+}
+
+
 def provider_shares() -> dict[str, float]:
     """Each provider's share of the active services."""
-    rows = list(Service.objects.filter(active=True).values_list("providers", flat=True))
-    counts: dict[str, int] = {}
-    for providers in rows:
-        for p in set(providers or []):
-            counts[p] = counts.get(p, 0) + 1
-    return {p: n / len(rows) for p, n in counts.items()} if rows else {}
+    table = Service._meta.db_table
+    counts = _PROVIDER_COUNTS[connection.vendor].format(table=table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT NULL, COUNT(*) FROM {table} WHERE active UNION ALL {counts}")
+        rows = cursor.fetchall()
+    total = next(n for name, n in rows if name is None)
+    return {name: n / total for name, n in rows if name is not None} if total else {}
 
 
 def _ongoing_at(incident: Incident, as_of: datetime) -> bool:
@@ -103,26 +121,39 @@ def _ongoing_at(incident: Incident, as_of: datetime) -> bool:
     return False
 
 
-def _ongoing_events(as_of: datetime) -> list[tuple[WidespreadEvent, EventView]]:
-    """Events some member of which was still ongoing at `as_of`."""
-    events = WidespreadEvent.objects.filter(
-        started_at__gte=as_of - timedelta(days=2), detected_at__lte=as_of
-    ).prefetch_related("members__incident__service")
-    views = []
-    for event in events:
-        incidents = [m.incident for m in event.members.all()]
+@dataclass
+class _Ongoing:
+    event: WidespreadEvent
+    view: EventView
+    members: list[EventMember]  # in EventMember's order, each with its incident and service
+
+
+def _ongoing_events(as_of: datetime) -> list[_Ongoing]:
+    """Events some member of which was still ongoing at `as_of`, with their members (one query)."""
+    rows = EventMember.objects.filter(
+        event__started_at__gte=as_of - timedelta(days=2), event__detected_at__lte=as_of
+    ).select_related("event", "incident__service")
+    by_event: dict[int, list[EventMember]] = {}
+    for member in rows:
+        by_event.setdefault(member.event_id, []).append(member)
+    ongoing = []
+    for members in by_event.values():
+        incidents = [m.incident for m in members]
         if not any(_ongoing_at(i, as_of) for i in incidents):
             continue
         onsets = [_onset(i) for i in incidents]
         regions = frozenset() if any(not o.regions for o in onsets) else frozenset().union(*(o.regions for o in onsets))
         starts = [o.started_at for o in onsets]
-        views.append((event, EventView(event.pk, min(starts), max(starts), regions)))
-    return views
+        event = members[0].event
+        ongoing.append(_Ongoing(event, EventView(event.pk, min(starts), max(starts), regions), members))
+    return ongoing
 
 
-def _refresh(event: WidespreadEvent, *, shares: dict[str, float]) -> None:
-    """Scope, start and provider from the members as they are now."""
-    incidents = [m.incident for m in event.members.select_related("incident__service")]
+def _refresh(event: WidespreadEvent, incidents: list[Incident], *, shares: dict[str, float]) -> None:
+    """Scope, start and provider from the members (in EventMember's order) as they are now.
+
+    `incidents` were read in this transaction, under the grouping lock: what a reload would read.
+    """
     onsets = [_onset(i) for i in incidents]
     event.scope = combined_scope([_onset(i, now=True) for i in incidents])
     event.started_at = min(i.started_at for i in incidents)
@@ -138,18 +169,20 @@ def group(*, incident_id: int, as_of: datetime | None = None, announce: Announce
     """Put a newly opened incident in an event (joining one, or forming one); returns what happened."""
     with transaction.atomic():
         EventGroupingLock.objects.select_for_update().get_or_create(id=1)
-        incident = Incident.objects.select_related("service").filter(pk=incident_id).first()
+        incident = Incident.objects.select_related("service", "event_membership").filter(pk=incident_id).first()
         if incident is None or hasattr(incident, "event_membership"):
             return None  # gone, or grouped already (a rerun)
         as_of = as_of or incident.detected_at
         new = _onset(incident)
         ongoing = _ongoing_events(as_of)
-        target = join_target(new, [view for _, view in ongoing])
+        target = join_target(new, [o.view for o in ongoing])
         if target is not None:
-            event = next(e for e, _ in ongoing if e.pk == target)
-            EventMember.objects.create(event=event, incident=incident, joined_at=as_of)
+            joined = next(o for o in ongoing if o.event.pk == target)
+            event = joined.event
+            members = [*joined.members, EventMember.objects.create(event=event, incident=incident, joined_at=as_of)]
+            members.sort(key=lambda m: (m.joined_at, m.incident.started_at, m.pk))  # EventMember.Meta.ordering
             event.status, event.ended_at = WidespreadEvent.Status.ONGOING, None
-            _refresh(event, shares=provider_shares())
+            _refresh(event, [m.incident for m in members], shares=provider_shares())
             _after_commit(announce, event.pk, JOINED, incident.pk)
             return JOINED
         width = timedelta(minutes=DEFAULT_GROUPING.window_minutes)
@@ -159,7 +192,8 @@ def group(*, incident_id: int, as_of: datetime | None = None, announce: Announce
             .filter(started_at__gte=incident.started_at - width, started_at__lte=incident.started_at + width)
             .exclude(pk=incident.pk)
         )
-        others = [_onset(i) for i in nearby]
+        read = {i.pk: i for i in [incident, *nearby]}
+        others = [_onset(i) for pk, i in read.items() if pk != incident.pk]
         if len({o.service_id for o in others} - {new.service_id}) + 1 < DEFAULT_GROUPING.min_services:
             return None  # the common case: too few incidents nearby to test, no rate to count
         rate = chance_rate(before=incident.started_at - width, known_at=as_of)
@@ -174,7 +208,8 @@ def group(*, incident_id: int, as_of: datetime | None = None, announce: Announce
         EventMember.objects.bulk_create(
             [EventMember(event=event, incident_id=m.incident_id, joined_at=as_of) for m in formed.members]
         )
-        _refresh(event, shares=provider_shares())
+        # One joined_at: EventMember's order is the onsets' (started_at, then id, as bulk_create numbered them).
+        _refresh(event, [read[m.incident_id] for m in formed.members], shares=provider_shares())
         _after_commit(announce, event.pk, OPENED, None)
         return OPENED
 
