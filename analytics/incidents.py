@@ -62,7 +62,10 @@ _batch: ContextVar[list[Action] | None] = ContextVar("grouping_batch", default=N
 @contextmanager
 def grouping_batch() -> Iterator[None]:
     """Hold the grouping actions of the incidents committed inside, and run them together at the end
-    (widespread.group_all: one transaction, one lock), not one transaction each after every commit."""
+    (widespread.group_all: one transaction, one lock), not one transaction each after every commit.
+
+    The price: a worker killed (SIGKILL) before the end loses the grouping of what it had committed.
+    """
     actions: list[Action] = []
     token = _batch.set(actions)
     try:

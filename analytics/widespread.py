@@ -1,11 +1,12 @@
 """Widespread events in the database: the grouping rule (analytics.core.grouping) applied to incidents.
 
-The live tick calls `incident_opened` / `incident_resolved` after the incident's
-transaction commits (analytics.incidents.save_state), so grouping costs nothing
-on a tick where no incident opens or resolves. The replay calls `regroup` after
-every service is replayed: the same functions in detection order, each seeing
-the incidents as they stood at that incident's detection (`as_of`), which is
-what the live tick saw.
+The live tick groups an incident (`group`, `member_resolved`, `member_scope_changed`)
+after its transaction commits (analytics.incidents.save_state), so grouping costs
+nothing on a tick where no incident opens or resolves; a tick batch holds its
+services' actions and runs them in order at its end in one transaction (`group_all`).
+The replay calls `regroup` after every service is replayed: the same functions in
+detection order, each seeing the incidents as they stood at that incident's
+detection (`as_of`), which is what the live tick saw.
 """
 
 import logging
