@@ -4,6 +4,9 @@ The lifecycle (`analytics.core.lifecycle`) is pure; this module turns its state 
 `Incident` rows and back, and publishes events after commit.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import timedelta
 
@@ -15,7 +18,7 @@ from .core.lifecycle import OPENED, RESOLVED, UPDATED, IncidentState, LifecycleC
 from .core.scope import scope_of
 from .events import publish_incident_event, publish_widespread_event
 from .models import Incident
-from .widespread import group, member_resolved, member_scope_changed
+from .widespread import Action, group, group_all, member_resolved, member_scope_changed
 
 
 def lifecycle_config() -> LifecycleConfig:
@@ -52,6 +55,41 @@ def state_of(incident: Incident) -> IncidentState:
     )
 
 
+# The grouping actions of the tick batch being run (`grouping_batch`), or None: each runs on its own.
+_batch: ContextVar[list[Action] | None] = ContextVar("grouping_batch", default=None)
+
+
+@contextmanager
+def grouping_batch() -> Iterator[None]:
+    """Hold the grouping actions of the incidents committed inside, and run them together at the end
+    (widespread.group_all: one transaction, one lock), not one transaction each after every commit.
+
+    The price: a worker killed (SIGKILL) before the end loses the grouping of what it had committed.
+    """
+    actions: list[Action] = []
+    token = _batch.set(actions)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        if actions:  # committed incidents: grouped even when a later service's tick failed
+            group_all(actions=actions)
+
+
+def _after_commit(name: str, **kwargs) -> None:
+    """Run a grouping action after commit: alone, or held by the `grouping_batch` open then."""
+
+    def run() -> None:
+        actions = _batch.get()
+        if actions is not None:
+            actions.append((name, kwargs))
+            return
+        hooks = {"group": group, "member_resolved": member_resolved, "member_scope_changed": member_scope_changed}
+        hooks[name](**kwargs)
+
+    transaction.on_commit(run, robust=True)
+
+
 def save_state(*, service_id: int, state: IncidentState, incident: Incident | None, events: list[str]) -> Incident:
     """Write the state to its Incident row (a new one when `incident` is None); events go out after commit."""
     scope, shares, regional = scope_of(state)
@@ -86,14 +124,10 @@ def save_state(*, service_id: int, state: IncidentState, incident: Incident | No
     # Widespread events only when an incident opens or resolves, after commit (the grouping must see
     # the other workers' committed incidents); robust: a grouping error is logged, never the tick's.
     if OPENED in events:
-        transaction.on_commit(
-            lambda pk=incident.pk: group(incident_id=pk, announce=publish_widespread_event), robust=True
-        )
+        _after_commit("group", incident_id=incident.pk, announce=publish_widespread_event)
     elif RESOLVED in events:
-        transaction.on_commit(
-            lambda pk=incident.pk: member_resolved(incident_id=pk, announce=publish_widespread_event), robust=True
-        )
+        _after_commit("member_resolved", incident_id=incident.pk, announce=publish_widespread_event)
     if scope_changed and OPENED not in events:
         # An event shows its members' scopes as they are now, as the replay (which stores final scopes) does.
-        transaction.on_commit(lambda pk=incident.pk: member_scope_changed(incident_id=pk), robust=True)
+        _after_commit("member_scope_changed", incident_id=incident.pk)
     return incident

@@ -19,7 +19,7 @@ from .core.levels import NORMAL
 from .core.lifecycle import OPENED, LifecycleConfig, step_minute
 from .core.scoring import Scored
 from .core.slices import TOTAL, slice_matrix
-from .incidents import lifecycle_config, save_state, state_of
+from .incidents import grouping_batch, lifecycle_config, save_state, state_of
 from .models import Incident, ServiceStatus
 from .profiles import WINDOW, GridProfiles, Point, grid_profiles, window_points
 from .selectors import slice_rows
@@ -131,7 +131,9 @@ def run_tick(*, service_ids: list[int], now: datetime | None = None) -> int:
     points = [point for s in service_ids for point in window_points(service_id=s, end=end)]
     profiles = grid_profiles(points=points, fit=False)
     evaluated = 0
-    for service_id in service_ids:
-        mine = by_service.get(service_id, rows.iloc[:0])
-        evaluated += tick_service(service_id=service_id, rows=mine, now=now, profiles=profiles)
+    # The widespread grouping of the incidents the batch opens or resolves: once, after every service.
+    with grouping_batch():
+        for service_id in service_ids:
+            mine = by_service.get(service_id, rows.iloc[:0])
+            evaluated += tick_service(service_id=service_id, rows=mine, now=now, profiles=profiles)
     return evaluated

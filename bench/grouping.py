@@ -78,7 +78,9 @@ def _providers(service_ids: list[int], outage: list[int]) -> None:
     Service.objects.bulk_update(rows, ["providers"], batch_size=1000)
 
 
-HOOKS = ("group", "member_resolved", "member_scope_changed")  # what analytics.incidents runs after commit
+# What analytics.incidents runs after commit: alone, or a tick batch's together (group_all, which calls
+# analytics.widespread's own functions, not these names: no second count).
+HOOKS = ("group", "member_resolved", "member_scope_changed", "group_all")
 
 
 def _timed(service_ids, *, now, grouping: bool) -> tuple[float, int, int, float]:
