@@ -41,6 +41,7 @@ from .snapshots import profile_version, snapshot_fallbacks, snapshot_index
 log = logging.getLogger(__name__)
 
 # A claim outlives any single fit; a worker that dies mid-fit frees its points by then.
+# Released once the point is stored (then it is read, not fitted).
 CLAIM_SECONDS = 120
 
 
@@ -67,6 +68,7 @@ def tick_profiles(*, points: list[Point], end: pd.Timestamp, config: DetectorCon
             _release(point, version=version)
             break
         result.found.update(grid_profiles(points=[point], config=config))
+        _release(point, version=version)  # stored: whoever looks next reads it
         result.fitted += 1
     unfitted = [point for point in missing if point not in result.found]
     stand_ins = _stand_ins(sorted({s for s, _ in unfitted}), version=version, config=config)
@@ -105,6 +107,7 @@ def fit_ahead(
     for k, point in enumerate(missing):
         if _claim(point, version=version):
             grid_profiles(points=[point], config=config)  # fits and stores, unless stored meanwhile
+            _release(point, version=version)
             fitted += 1
         if time.monotonic() - started > seconds and k + 1 < len(missing):
             log.info("fit_ahead: %d of %d missing points fitted, the rest at the next run", fitted, len(missing))
