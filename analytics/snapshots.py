@@ -7,8 +7,10 @@ Redis, then this table, and fits only when both miss.
 
 A snapshot is keyed by (service, refit point, version). `version` changes with
 the detector config, with FORMAT and with the numpy/pandas that pickled it, so
-a deploy never unpickles profiles fitted by other code: it refits once, and
-the old rows age out. Each service keeps the points the tick can still need,
+a deploy never takes profiles fitted by other code for its own: it refits
+once, and the old rows age out. Until a service is refitted, the tick scores
+it with its newest row of any version whose shapes this code still reads
+(snapshot_fallbacks, analytics.fitting). Each service keeps the points the tick can still need,
 its newest and the one before (the tick's window reaches back 90 minutes, a
 refit period is 6 hours): about two rows per service.
 """
