@@ -67,8 +67,10 @@ def tick_profiles(*, points: list[Point], end: pd.Timestamp, config: DetectorCon
         if not budget.take():
             _release(point, version=version)
             break
-        result.found.update(grid_profiles(points=[point], config=config))
-        _release(point, version=version)  # stored: whoever looks next reads it
+        try:
+            result.found.update(grid_profiles(points=[point], config=config))
+        finally:
+            _release(point, version=version)  # stored: whoever looks next reads it
         result.fitted += 1
     unfitted = [point for point in missing if point not in result.found]
     stand_ins = _stand_ins(sorted({s for s, _ in unfitted}), version=version, config=config)
@@ -106,8 +108,10 @@ def fit_ahead(
     fitted = 0
     for k, point in enumerate(missing):
         if _claim(point, version=version):
-            grid_profiles(points=[point], config=config)  # fits and stores, unless stored meanwhile
-            _release(point, version=version)
+            try:
+                grid_profiles(points=[point], config=config)  # fits and stores, unless stored meanwhile
+            finally:
+                _release(point, version=version)
             fitted += 1
         if time.monotonic() - started > seconds and k + 1 < len(missing):
             log.info("fit_ahead: %d of %d missing points fitted, the rest at the next run", fitted, len(missing))

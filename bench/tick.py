@@ -24,6 +24,10 @@ services is the 100-service time × N/100 (ratio 1.0 = linear); the worst ticks
 are judged against the median tick of the same stretch. Sizes whose linear
 projection exceeds the budget are skipped and say so.
 
+These run with the fit budget lifted (every missing profile fitted in the
+tick, as before analytics.fitting), so "cold" stays the cost of fitting all;
+bench/tick_ahead.py measures the first ticks with the budget on the 1,000 services.
+
 Through Celery: `analytics.tasks.detect_tick` fans out `detect_batch` tasks to
 1 and then 2 worker processes; the reference is the same warm tick in-process.
 """
