@@ -7,8 +7,10 @@ Redis, then this table, and fits only when both miss.
 
 A snapshot is keyed by (service, refit point, version). `version` changes with
 the detector config, with FORMAT and with the numpy/pandas that pickled it, so
-a deploy never unpickles profiles fitted by other code: it refits once, and
-the old rows age out. Each service keeps the points the tick can still need,
+a deploy never takes profiles fitted by other code for its own: it refits
+once, and the old rows age out. Until a service is refitted, the tick scores
+it with its newest row of any version whose shapes this code still reads
+(snapshot_fallbacks, analytics.fitting). Each service keeps the points the tick can still need,
 its newest and the one before (the tick's window reaches back 90 minutes, a
 refit period is 6 hours): about two rows per service.
 """
@@ -71,3 +73,26 @@ def snapshot_save(
             [ProfileSnapshot(service_id=service_id, at=at, version=version, blob=blob)], ignore_conflicts=True
         )
         mine.filter(at__lt=cutoff).delete()
+
+
+def snapshot_index(*, service_ids: list[int]) -> list[tuple[int, pd.Timestamp, str]]:
+    """(service, refit point, version) of every stored row of these services, without the pickles."""
+    rows = ProfileSnapshot.objects.filter(service_id__in=service_ids).values_list("service_id", "at", "version")
+    return [(service_id, pd.Timestamp(at), version) for service_id, at, version in rows]
+
+
+def snapshot_fallbacks(*, service_ids: list[int], version: str) -> dict[int, list[bytes]]:
+    """Each service's stored pickles of any version, best first: this version, then the newest point.
+
+    What the tick scores with while a service waits for the fit of its current
+    point (analytics.fitting): its previous point, or the profiles an older
+    version fitted. About two rows per service and version still stored.
+    """
+    with transaction.atomic():  # a savepoint, as in snapshot_blobs
+        mine = ProfileSnapshot.objects.filter(service_id__in=service_ids)
+        rows = mine.values_list("service_id", "at", "version", "blob")
+        ranked = sorted(rows, key=lambda row: (row[2] != version, -pd.Timestamp(row[1]).value))
+    found: dict[int, list[bytes]] = {}
+    for service_id, _, _, blob in ranked:
+        found.setdefault(service_id, []).append(bytes(blob))
+    return found

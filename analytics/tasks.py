@@ -1,12 +1,13 @@
 import time
 
+import pandas as pd
 from celery import shared_task
 from django.conf import settings
 
 from common import heartbeat
 from reports.models import Service
 
-from . import bucketing, tick
+from . import bucketing, fitting, tick
 
 
 @shared_task(ignore_result=True, acks_late=True, expires=55)
@@ -33,3 +34,9 @@ def detect_batch(service_ids: list[int]) -> int:
     evaluated = tick.run_tick(service_ids=service_ids)
     heartbeat.stamp("tick", seconds=time.monotonic() - started, services=len(service_ids))
     return evaluated
+
+
+@shared_task(ignore_result=True, acks_late=True, expires=55)
+def fit_profiles_ahead() -> int:
+    # Idempotent: a point stored or claimed by another worker is not fitted again.
+    return fitting.fit_ahead(now=pd.Timestamp.now(tz="UTC"), seconds=settings.TREMOR_FIT_AHEAD_SECONDS)

@@ -264,6 +264,11 @@ TREMOR_FLUSH_BATCH = env_int("TREMOR_FLUSH_BATCH", 2000)
 TREMOR_FLUSH_RECLAIM_SECONDS = env_float("TREMOR_FLUSH_RECLAIM_SECONDS", 30.0)
 # Services per detection task: the tick fans out in batches of this size.
 TREMOR_TICK_BATCH = env_int("TREMOR_TICK_BATCH", 100)
+# Profile fits the tick may do per minute, across all its batches and workers (~70 ms each);
+# the rest are fitted by fit_profiles_ahead, for at most TREMOR_FIT_AHEAD_SECONDS a run
+# (analytics.fitting). Meanwhile a service scores with its previous profiles.
+TREMOR_TICK_FITS = env_int("TREMOR_TICK_FITS", 10)
+TREMOR_FIT_AHEAD_SECONDS = env_int("TREMOR_FIT_AHEAD_SECONDS", 30)
 # Webhooks (webhooks): 5 s per attempt, exponential backoff with jitter for 24 h.
 TREMOR_WEBHOOK_TIMEOUT_SECONDS = env_float("TREMOR_WEBHOOK_TIMEOUT_SECONDS", 5.0)
 TREMOR_WEBHOOK_BACKOFF_SECONDS = env_float("TREMOR_WEBHOOK_BACKOFF_SECONDS", 30.0)
@@ -306,6 +311,8 @@ CELERY_BEAT_SCHEDULE = {
     "bucket-reports": {"task": "analytics.tasks.bucket_reports", "schedule": crontab()},
     # Score every active service's last minutes and open/update/resolve incidents.
     "detect-tick": {"task": "analytics.tasks.detect_tick", "schedule": crontab()},
+    # Fit the profiles the tick needs and has not stored yet (after a deploy: every service's).
+    "fit-profiles-ahead": {"task": "analytics.tasks.fit_profiles_ahead", "schedule": crontab()},
     # Webhooks: fan out lost events, resend due retries, prune logs past TREMOR_WEBHOOK_LOG_DAYS.
     "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": crontab()},
     # Official status pages: queue a poll of each source that is due (each every 2-5 min, backoff on errors).
