@@ -2,7 +2,8 @@
 
 Model of the expected count of one series at time t (per step):
 
-    expected(t) = step * floor_max(level * tod_rate[hour_slot(t)] * dow_factor[weekday(t)])
+    expected(t) = step * floor_max(level * tod_rate[hour_slot(t)] * dow_factor[weekday(t)]
+                                   * week_factor[weekday(t), hour_slot(t)])
 
 * `tod_rate`   time-of-day profile (per minute), exponentially weighted over
                `history_days` with half-life `profile_half_life_days`, shrunk
@@ -11,6 +12,8 @@ Model of the expected count of one series at time t (per step):
 * `dow_factor` day-of-week multiplier, shrunk towards 1 with `dow_prior_days`
                days' worth of pseudo-counts (weekends differ, but only once
                there is evidence for it).
+* `week_factor` hour-of-week shape (a Monday-morning surge, a weekend's own
+               shape), >= 1, learnt from the kept history rows (`weekly_prior`).
 * `level`      short-memory multiplier (half-life `level_half_life_days`) that
                follows slow trends; shrunk towards 1 by `level_prior_counts`.
 
