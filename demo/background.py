@@ -95,7 +95,7 @@ _CODE_P = [0.72, 0.06, 0.05, 0.04, 0.06, 0.03, 0.02, 0.02]
 # Relative report rate by local hour (value at the middle of the hour). Weekdays
 # have a commute peak in the morning and a bigger one in the evening; weekends
 # start late and stay flat through the afternoon.
-_WEEKDAY_HOURS = np.array(
+WEEKDAY_SHAPE = np.array(
     [
         0.15,
         0.08,
@@ -123,7 +123,7 @@ _WEEKDAY_HOURS = np.array(
         0.30,
     ]
 )
-_WEEKEND_HOURS = np.array(
+WEEKEND_SHAPE = np.array(
     [
         0.25,
         0.15,
@@ -152,8 +152,8 @@ _WEEKEND_HOURS = np.array(
     ]
 )
 WEEKEND_FACTOR = 0.8  # fewer drives and remote commands on weekends
-_WEEKDAY_HOURS = _WEEKDAY_HOURS / _WEEKDAY_HOURS.mean()
-_WEEKEND_HOURS = WEEKEND_FACTOR * _WEEKEND_HOURS / _WEEKEND_HOURS.mean()
+_WEEKDAY_HOURS = WEEKDAY_SHAPE / WEEKDAY_SHAPE.mean()
+_WEEKEND_HOURS = WEEKEND_FACTOR * WEEKEND_SHAPE / WEEKEND_SHAPE.mean()
 
 # Gamma shapes (mean-1 multipliers): smaller = noisier. The 15-minute one makes
 # counts over-dispersed like real crowd data; the daily one gives day-to-day drift.

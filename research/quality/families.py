@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from demo.background import WEEKDAY_SHAPE, WEEKEND_SHAPE
+
 COUNTRIES = ["US", "CA", "DE", "GB", "FR", "JP", "AU"]
 REGION = {"US": "NA", "CA": "NA", "DE": "EU", "GB": "EU", "FR": "EU", "JP": "APAC", "AU": "APAC"}
 UTC_OFFSET_H = {"US": -6, "CA": -5, "DE": 1, "GB": 0, "FR": 1, "JP": 9, "AU": 10}
@@ -45,62 +47,8 @@ OUTAGE_CODES = ["502", "ERR_TIMEOUT"]  # codes an outage brings (not in the back
 FEATURES = ["login", "unlock", "other"]
 FEATURE_P = np.array([0.4, 0.3, 0.3])
 
-_WEEKDAY = np.array(
-    [
-        0.15,
-        0.08,
-        0.05,
-        0.05,
-        0.07,
-        0.20,
-        0.60,
-        1.30,
-        1.80,
-        1.50,
-        1.10,
-        1.00,
-        1.10,
-        1.00,
-        1.00,
-        1.20,
-        1.50,
-        1.80,
-        1.90,
-        1.70,
-        1.30,
-        0.90,
-        0.60,
-        0.30,
-    ]
-)
-_WEEKEND = np.array(
-    [
-        0.25,
-        0.15,
-        0.08,
-        0.05,
-        0.05,
-        0.10,
-        0.20,
-        0.40,
-        0.80,
-        1.20,
-        1.40,
-        1.50,
-        1.50,
-        1.40,
-        1.40,
-        1.40,
-        1.50,
-        1.60,
-        1.60,
-        1.50,
-        1.20,
-        0.90,
-        0.60,
-        0.40,
-    ]
-)
+# The demo's hourly shapes (raw, each hour's relative rate): the families sharpen or flatten them.
+_WEEKDAY, _WEEKEND = WEEKDAY_SHAPE, WEEKEND_SHAPE
 
 OUTAGE_FAMILIES = ("sharp", "ramp", "country", "feature", "worldwide", "relapse")
 TRAP_FAMILIES = ("surge", "holiday", "noisy")
