@@ -325,10 +325,10 @@ def fit_arrays(
         if keep.sum() < max(10, 0.2 * valid.sum()):
             keep = valid  # masking everything would be worse than not masking
 
-    # Dispersion per trailing window, on the recent part of the history only.
     week = None
     if cfg.weekly_prior is not None:
         week = _week_factor(c, e_row, w_long * keep, tod, dow, n_tod, mask_alpha, cfg.weekly_prior)
+    # Dispersion per trailing window, on the recent part of the history only.
     recent = age_minutes <= cfg.dispersion_days * 1440.0
     alphas, shifts = [], []
     masked_none = bool((keep == valid).all())
