@@ -60,8 +60,19 @@ def test_the_factor_learns_the_surge_and_only_raises():
     assert (prof.week_factor >= 1.0).all()  # a quiet hour last week lowers nothing
 
 
+def test_a_surge_whose_peaks_were_masked_is_still_learnt():
+    # At 2.5x under heavy noise some surge rows cross the outlier mask. Its 60-minute padding
+    # once hid the whole surge from the factor (1.0 on those hours, and an alarm a week later);
+    # the factor now leaves out only the extreme rows themselves.
+    for seed, base in [(2, 20.0), (3, 60.0), (4, 200.0)]:
+        s = _series(2, base=base, seed=seed, surge=2.5)
+        prof = fit_profile(s[: START + pd.Timedelta(days=7)], config=TREMOR_CONFIG, at=START + pd.Timedelta(days=7))
+        assert prof.week_factor[0, SURGE[0] : SURGE[1]].min() > 1.2, (seed, base)
+        assert not _problems_on_monday_morning(detect_series(s, config=TREMOR_CONFIG), week=1), (seed, base)
+
+
 def test_an_outage_last_week_at_the_same_hour_does_not_hide_one_this_week():
-    # The factor learns from the rows the outlier mask kept: last week's 10x outage teaches it nothing.
+    # The factor learns from the rows the outlier mask did not find extreme: last week's 10x outage teaches it nothing.
     s = _series(2, base=20.0, seed=6, surge=1.0)
     for week in (0, 1):
         onset = START + pd.Timedelta(days=7 * week, hours=14)

@@ -13,7 +13,7 @@ Model of the expected count of one series at time t (per step):
                days' worth of pseudo-counts (weekends differ, but only once
                there is evidence for it).
 * `week_factor` hour-of-week shape (a Monday-morning surge, a weekend's own
-               shape), >= 1, learnt from the kept history rows (`weekly_prior`).
+               shape), >= 1, learnt from the history rows that are not extreme (`weekly_prior`).
 * `level`      short-memory multiplier (half-life `level_half_life_days`) that
                follows slow trends; shrunk towards 1 by `level_prior_counts`.
 
@@ -118,7 +118,7 @@ class DetectorConfig:
     # history (a Monday-morning surge, a weekend's other shape) raises that
     # hour's expectation. Per (weekday, slot), the hour's share of its day
     # against the model's share (so trends and quiet days cancel), from the
-    # rows the outlier mask kept (an outage in the history teaches nothing),
+    # rows the outlier mask found not extreme (an outage in the history teaches nothing),
     # each against the model scaled to its own day, shrunk to 1 as a posterior
     # mean: the observation weighs its precision 1 / (1/E + alpha) against a
     # prior of `weekly_prior` (1 / variance of the factor: 1 = a factor within
@@ -293,6 +293,9 @@ def fit_arrays(
     w_short = np.exp2(-age_minutes / (cfg.level_half_life_days * 1440.0))
     keep = valid.copy()
     mask_alpha = alpha_hi
+    # The rows the hour-of-week factor learns from: the extreme rows out, but not
+    # their padding (see _week_factor).
+    week_keep = valid
     pad = int(round(cfg.mask_pad_minutes / step_minutes))
     for it in range(cfg.fit_iterations):
         wk = w_long * keep
@@ -322,12 +325,13 @@ def fit_arrays(
         mask_alpha = row_alpha
         extreme = valid & _extreme_rows(c, e_row, row_alpha, cfg.mask_evidence, upper_only=cfg.robust_level)
         keep = valid & ~_dilate(extreme, pad)
+        week_keep = valid & ~extreme
         if keep.sum() < max(10, 0.2 * valid.sum()):
-            keep = valid  # masking everything would be worse than not masking
+            keep = week_keep = valid  # masking everything would be worse than not masking
 
     week = None
     if cfg.weekly_prior is not None:
-        week = _week_factor(c, e_row, w_long * keep, tod, dow, n_tod, mask_alpha, cfg.weekly_prior)
+        week = _week_factor(c, e_row, w_long * week_keep, tod, dow, n_tod, mask_alpha, cfg.weekly_prior)
     # Dispersion per trailing window, on the recent part of the history only.
     recent = age_minutes <= cfg.dispersion_days * 1440.0
     alphas, shifts = [], []
@@ -358,6 +362,13 @@ def fit_arrays(
 def _week_factor(c: np.ndarray, e: np.ndarray, w: np.ndarray, tod: np.ndarray, dow: np.ndarray, n_tod: int,
                  alpha: float, prior: float) -> np.ndarray:  # fmt: skip
     """(7, n_tod) hour-of-week factors >= 1 (see DetectorConfig.weekly_prior).
+
+    `w` is zero on the rows the outlier mask found extreme, but not on its
+    padding: the pad keeps an outage's shoulders out of the level and the
+    time-of-day profile, yet around a weekly surge (2x for three hours under
+    heavy noise) it masked the whole surge as soon as a few of its rows crossed
+    the mask, so the factor never saw what it is there to learn. An outage's
+    own rows are extreme and stay out.
 
     Each row is compared with the model scaled to its own calendar day (so a
     quiet day or a trend says nothing about the hours' shape). The dispersion
