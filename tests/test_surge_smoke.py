@@ -7,39 +7,17 @@ other than 201 (intake) and 200 (pages). The full version: `bench/run --only sur
 """
 
 import json
-import os
-import signal
-import subprocess
-from pathlib import Path
 
 import pytest
 
+from tests.support.bench import run_bench
 from tests.support.servers import once_per_suite_run
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory) -> dict[str, dict]:
     out = tmp_path_factory.mktemp("surge") / "results.json"
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    # Its own session, so a timeout stops bench/run's servers too (SIGTERM unwinds them).
-    proc = subprocess.Popen(
-        [str(ROOT / "bench" / "run"), "--smoke", "--only", "surge", "--output", str(out)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = proc.communicate(timeout=180)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)
-        output, _ = proc.communicate(timeout=60)
-        pytest.fail("bench/run --smoke --only surge took over 180 s:\n" + output[-4000:])
-    assert proc.returncode == 0, output[-6000:]
+    run_bench("--smoke", "--only", "surge", output=out, timeout=180)
     return {f["name"]: f for f in json.loads(out.read_text())}
 
 
