@@ -74,8 +74,12 @@ class _Exchange(asyncio.Protocol):
         self.chunks.append(data)
 
     def connection_lost(self, exc) -> None:
-        if not self.done.done():
-            self.done.set_exception(exc) if exc else self.done.set_result(b"".join(self.chunks))
+        if self.done.done():
+            return
+        if exc is not None:
+            self.done.set_exception(exc)
+        else:
+            self.done.set_result(b"".join(self.chunks))
 
 
 def _expire(transport, done: asyncio.Future) -> None:
