@@ -152,10 +152,14 @@ def soak(args: argparse.Namespace) -> dict:
               f" load average {load_avg:.1f}; now {rate:.0f} req/s for {seconds:g} s", flush=True)  # fmt: skip
         lags: list[float] = []
 
+        seen = [0]
+
         def progress(elapsed: float, tallies: dict[str, load.Tally]) -> None:
+            """The rate so far; the p99 of the answers since the last line."""
             t, lag = tallies["intake"], intake_log.lag()
             lags.append(lag["oldest_seconds"])
-            print(f"soak: {elapsed:4.0f} s  {t.answered / elapsed:6.0f} req/s  p99 {t.percentile_ms(0.99):6.0f} ms"
+            p99, seen[0] = t.percentile_ms(0.99, since=seen[0]), len(t.latencies)
+            print(f"soak: {elapsed:4.0f} s  {t.answered / elapsed:6.0f} req/s  p99 {p99:6.0f} ms"
                   f"  5xx {sum(n for c, n in t.statuses.items() if c >= 500)}  no answer {t.errors}"
                   f"  log {lag['unflushed']} entries, oldest {lag['oldest_seconds']:.1f} s", flush=True)  # fmt: skip
 

@@ -40,10 +40,11 @@ class Tally:
     def answered(self) -> int:
         return sum(self.statuses.values())
 
-    def percentile_ms(self, q: float) -> float:
-        if not self.latencies:
+    def percentile_ms(self, q: float, *, since: int = 0) -> float:
+        """Of the answers after the first `since` (answers are kept in the order they came)."""
+        if len(self.latencies) <= since:
             return 0.0
-        ordered = sorted(self.latencies)
+        ordered = sorted(self.latencies[since:])
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
     def unexpected(self, *expected: int) -> int:
