@@ -8,13 +8,11 @@ stored rows match the 201 answers, bucketing counts every report.
 import json
 import math
 import os
-import signal
-import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.bench import run_bench
+
 FIELDS = {"name", "value", "unit", "reference", "ratio", "target", "pass"}
 # bench/run starts its own PostgreSQL and Redis: once per `./tremor test` is enough.
 _BOTH = "postgresql" in os.environ.get("TREMOR_TEST_DBS", "sqlite postgresql")
@@ -26,24 +24,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory) -> list[dict]:
     out = tmp_path_factory.mktemp("bench") / "results.json"
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    # Its own session, so a timeout stops bench/run's servers too (SIGTERM unwinds them).
-    proc = subprocess.Popen(
-        [str(ROOT / "bench" / "run"), "--smoke", "--output", str(out)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = proc.communicate(timeout=240)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)
-        output, _ = proc.communicate(timeout=60)
-        pytest.fail("bench/run --smoke took over 240 s:\n" + output[-4000:])
-    assert proc.returncode == 0, output[-6000:]
+    run_bench("--smoke", output=out, timeout=240)
     return json.loads(out.read_text())
 
 

@@ -7,8 +7,6 @@ the suite's shared Redis has no AOF, so everywhere else intake INSERTs directly.
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
-from django.test import override_settings
 from django.utils import timezone
 
 from analytics.bucketing import bucket_new_reports
@@ -17,7 +15,7 @@ from analytics.selectors import report_counts, timeseries, total_count
 from reports import flusher, intake_log
 from reports.models import Report
 from reports.selectors import recent_report_count
-from tests.support.servers import RedisServer
+from tests.support.servers import RedisServer, cache_on
 
 BODY = {"service": "tesla", "feature": "climate", "code": "503", "country": "FR"}
 
@@ -25,19 +23,8 @@ BODY = {"service": "tesla", "feature": "climate", "code": "503", "country": "FR"
 @pytest.fixture
 def aof_redis(tmp_path):
     redis = RedisServer(tmp_path / "redis", aof=True).start()
-    caches = {
-        "default": {
-            "BACKEND": "config.redis_cache.RedisCache",
-            "LOCATION": redis.url,
-            "KEY_PREFIX": "log-test",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    with override_settings(CACHES=caches):
-        intake_log._mode = None
-        cache.clear()
+    with cache_on(redis, prefix="log-test"):
         yield redis
-        intake_log._mode = None
     redis.stop()
 
 

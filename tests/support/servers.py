@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .pgcluster import free_port
@@ -132,6 +133,29 @@ class RedisServer(Process):
         super().start()
         wait_for_port(self.port)
         return self
+
+
+@contextmanager
+def cache_on(redis: RedisServer, *, prefix: str):
+    """The default cache on `redis` (as configured in settings, other location) with the intake log's mode unread."""
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    from reports import intake_log
+
+    caches = {
+        "default": {
+            "BACKEND": "config.redis_cache.RedisCache",
+            "LOCATION": redis.url,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    with override_settings(CACHES=caches):
+        intake_log._mode = None
+        cache.clear()
+        yield redis
+        intake_log._mode = None
 
 
 class Gunicorn(Process):
