@@ -33,6 +33,7 @@ from .core.grouping import (
     join_target,
     pooled_rate,
 )
+from .core.lifecycle import ONE_MINUTE, LifecycleConfig, recovery_quiet
 from .models import EventGroupingLock, EventMember, Incident, WidespreadEvent
 
 # Sent (event_id, event type, incident_id or None) after commit; analytics.events connects webhooks.
@@ -108,18 +109,23 @@ def provider_shares() -> dict[str, float]:
 def _ongoing_at(incident: Incident, as_of: datetime) -> bool:
     """Whether the incident was open at `as_of`, also when the replay knows its end already.
 
-    The lifecycle resolves a phase `recovery_minutes - 1` after the end it
-    stamps (its first recovered minute): until then the live tick saw it
+    The lifecycle resolves a phase its recovery quiet less a minute after the
+    end it stamps (its first recovered minute): until then the live tick saw it
     ongoing. Between a phase's end and a relapse (a later phase of the same
     incident) the tick saw it resolved, though a replay stores only its final end.
     """
-    grace = timedelta(minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES - 1)
+    config = LifecycleConfig(recovery_minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES)
+
+    def resolved(end) -> pd.Timestamp:
+        end = pd.Timestamp(end)
+        return end + recovery_quiet(config, pd.Timestamp(incident.started_at), end) - ONE_MINUTE
+
     phases = [(p["started_at"], p["ended_at"]) for p in incident.phases or []]
     if not phases:
-        return incident.ended_at is None or incident.ended_at + grace > as_of
+        return incident.ended_at is None or resolved(incident.ended_at) > as_of
     for n, (start, end) in enumerate(phases):
         opened = incident.detected_at if n == 0 else pd.Timestamp(start)
-        if opened <= as_of and (end is None or pd.Timestamp(end) + grace > as_of):
+        if opened <= as_of and (end is None or resolved(end) > as_of):
             return True
     return False
 

@@ -81,7 +81,7 @@ def test_at_its_peak_the_band_is_the_baseline_the_incident_names(after_outage):
 
 
 @pytest.mark.django_db
-def test_an_hour_after_it_the_band_is_lifted_at_most_1_7x(after_outage):
+def test_an_hour_after_it_the_band_is_not_lifted(after_outage):
     # Against the twin's band, not the hour's own reports: at night the profile's
     # hourly slots and their prior already sit above a quiet hour, with or without
     # an outage; what must not happen is the outage lifting it (issue 13 saw 10x).
@@ -89,7 +89,7 @@ def test_an_hour_after_it_the_band_is_lifted_at_most_1_7x(after_outage):
     assert incident.status == Incident.Status.RESOLVED
     start, end = (now - pd.Timedelta(hours=1)).ceil("15min"), now.floor("15min")  # whole buckets
     lifted, clean = typical(tesla.id, start, end), typical(twin.id, start, end)
-    # Issue 13 asks for "not lifted"; the short-memory level still lifts it: 1.51x on SQLite before the
-    # hour-of-week factor, 1.61x with it (session 6), a little less on PostgreSQL (robust_level would halve
-    # it but splits the 14 Feb relapse into extra phases). A guard against it getting worse, not the target.
-    assert lifted / clean <= 1.7, (lifted, clean)
+    # 1.05x on SQLite since the first outlier mask compares rows with a typical day (session 7); 1.61x
+    # before, when the first pass learnt the outage (its weekday's factor 2x, the level 1.7x) and masked
+    # nothing of it.
+    assert lifted / clean <= 1.2, (lifted, clean)

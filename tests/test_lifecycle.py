@@ -60,3 +60,15 @@ def test_a_relapse_after_the_gap_opens_a_new_incident():
     state, log = run("PPPP" + "." * 130 + "PPP")
     assert [e for _, e in log] == [OPENED, UPDATED, RESOLVED, OPENED]
     assert len(state.phases) == 1
+
+
+def test_the_quiet_that_ends_a_long_outage_grows_with_its_length():
+    # Five hours in: a 25-minute dip is a fading tail, not the end (a tenth of five hours is 30
+    # minutes), so the bursts after it are the same phase; 30 quiet minutes end it, at the first one.
+    state, log = run("P" * 300 + "." * 25 + "PPP")
+    assert state.status == "ongoing" and len(state.phases) == 1
+    assert RESOLVED not in [e for _, e in log]
+    state, _ = run("P" * 300 + "." * 30)
+    assert state.status == "resolved" and state.ended_at == T0 + timedelta(minutes=300)
+    state, _ = run("P" * 300 + "." * 29)
+    assert state.status == "ongoing"

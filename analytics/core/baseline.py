@@ -320,6 +320,8 @@ def fit_arrays(
         e_row = np.maximum(e_row * level, min_rate * step_minutes)
         if it == cfg.fit_iterations - 1:
             break
+        if it == 0:  # the first mask: against a typical day, which an outage does not move
+            e_row = np.maximum(_typical_day(c, valid, tod, dow, n_tod, g * step_minutes), min_rate * step_minutes)
         # Mask extreme rows (both tails) so incidents do not shape the baseline.
         row_alpha = solve_alpha(np.where(keep, c, np.nan), e_row, cfg.min_dispersion, alpha_hi)
         mask_alpha = row_alpha
@@ -357,6 +359,29 @@ def fit_arrays(
         evidence_shift=np.asarray(shifts) if cfg.calibrate else None,
         week_factor=week,
     )
+
+
+def _typical_day(c: np.ndarray, valid: np.ndarray, tod: np.ndarray, dow: np.ndarray, n_tod: int,
+                 fallback: float) -> np.ndarray:  # fmt: skip
+    """Per row, the median over calendar days of that day's mean count in the row's time-of-day slot.
+
+    What the first mask compares rows with. The weighted means that follow
+    (time of day, weekday, level) were fitted from every row on the first
+    pass: a 15-hour outage yesterday raised its weekday's factor to 2x and the
+    level to 1.7x, its own rows then looked ordinary and nothing was masked,
+    and an hour after it the band still stood 1.6x above its twin's. A median
+    over days is not moved by one bad day.
+    """
+    date = np.concatenate([[0], np.cumsum(np.diff(dow) != 0)])
+    cell = date * n_tod + tod
+    size = (int(date[-1]) + 1) * n_tod
+    sums = np.bincount(cell, np.where(valid, c, 0.0), size).reshape(-1, n_tod)
+    rows = np.bincount(cell, valid.astype(float), size).reshape(-1, n_tod)
+    per_day = np.where(rows > 0, sums / np.maximum(rows, 1.0), np.nan)
+    seen = np.isfinite(per_day).any(axis=0)
+    median = np.full(n_tod, fallback)
+    median[seen] = np.nanmedian(per_day[:, seen], axis=0)
+    return median[tod]
 
 
 def _week_factor(c: np.ndarray, e: np.ndarray, w: np.ndarray, tod: np.ndarray, dow: np.ndarray, n_tod: int,

@@ -59,9 +59,11 @@ TREMOR_CONFIG = DetectorConfig(
     # What the same weekday and hour did in the history is evidence of normal
     # (a Monday-morning surge): analytics.core.baseline, `weekly_prior`.
     weekly_prior=1.0,
-    # robust_level=True halves how much a long outage lifts the next profiles
-    # (demo: 6x -> 1.7x over the outage hours), but then the 14 Feb evening tail
-    # flaps into extra phases: not switched on until the lifecycle handles that.
+    # An outage in the history does not lift what follows: the first outlier
+    # mask compares rows with a typical day (analytics.core.baseline), and a long
+    # outage's fading tail is not split into phases (analytics.core.lifecycle,
+    # `recovery_share`). robust_level stays off: it lost the 14 Feb outage's
+    # "EU only" scope.
 )
 
 

@@ -5,7 +5,8 @@ open, split and resolve incidents at the same minutes.
 
 - open when the service reaches `problems` with fresh evidence;
 - a phase ends when every alarming slice has been back near its baseline for
-  `recovery_minutes`; the incident is then resolved, ended at the first
+  `recovery_minutes`, or a tenth of the time since the incident started if
+  longer (`recovery_share`); the incident is then resolved, ended at the first
   recovered minute;
 - a relapse within `merge_gap` of that end reopens the same incident as a new
   phase (14 Feb 2023: back around 13:00 Paris time, failing again soon after).
@@ -28,10 +29,20 @@ EVENT_TYPES = (OPENED, UPDATED, RESOLVED)  # what webhooks and feeds announce
 @dataclass(frozen=True)
 class LifecycleConfig:
     recovery_minutes: int = 15
+    # A long outage fades out in dips and bursts: the quiet that ends it grows with
+    # its length (this share of the time since it started), so a fading tail is not
+    # split into phases, while a real recovery after a few hours still is.
+    recovery_share: float = 0.1
     merge_gap: timedelta = timedelta(hours=2)
 
 
 DEFAULT_LIFECYCLE = LifecycleConfig()
+ONE_MINUTE = timedelta(minutes=1)
+
+
+def recovery_quiet(config: LifecycleConfig, started_at, recovering_since) -> timedelta:
+    """How long an incident that started at `started_at` must stay quiet from `recovering_since` to end."""
+    return max(timedelta(minutes=config.recovery_minutes), config.recovery_share * (recovering_since - started_at))
 
 
 @dataclass
@@ -104,7 +115,8 @@ def advance(
         state.recovering_since = None
         return state, events
     state.recovering_since = state.recovering_since or v.minute
-    if v.minute - state.recovering_since >= timedelta(minutes=config.recovery_minutes - 1):
+    quiet = recovery_quiet(config, state.started_at, state.recovering_since)
+    if v.minute - state.recovering_since >= quiet - ONE_MINUTE:
         state.status = "resolved"
         state.ended_at = state.recovering_since
         state.phases[-1][1] = state.recovering_since

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.test import TestCase
 
 from analytics import widespread
+from analytics.core.lifecycle import LifecycleConfig, recovery_quiet
 from analytics.models import Incident, WidespreadEvent
 from reports.models import Service
 
@@ -31,7 +32,8 @@ def _row(services: list[Service], item: dict, *, resolved: bool) -> Incident:
 
 def resolved_at(item: dict) -> pd.Timestamp:
     """When the lifecycle resolves it: its first recovered minute plus the rest of the recovery."""
-    return item["ended_at"] + pd.Timedelta(minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES - 1)
+    config = LifecycleConfig(recovery_minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES)
+    return item["ended_at"] + recovery_quiet(config, item["started_at"], item["ended_at"]) - pd.Timedelta(minutes=1)
 
 
 def run_live(
