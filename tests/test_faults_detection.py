@@ -1,8 +1,8 @@
 """A Celery worker killed (SIGKILL) in the middle of a detection tick.
 
-Each service's verdicts commit under a row lock on its ServiceStatus, so the
-next tick evaluates exactly the services and minutes the dead one had not
-committed: no incident is lost, none is opened twice.
+Each batch's verdicts commit at once, under row locks on its services'
+ServiceStatus, so the next tick evaluates exactly the services and minutes the
+dead one had not committed: no incident is lost, none is opened twice.
 """
 
 import time
@@ -47,7 +47,8 @@ def _seed(service, now) -> None:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return app_env(DATABASE_URL=database_url_of_test_db(), TREMOR_TICK_BATCH="10", **extra)
+    # Batches of one service: the worker can be killed after one committed batch, before the next.
+    return app_env(DATABASE_URL=database_url_of_test_db(), TREMOR_TICK_BATCH="1", **extra)
 
 
 def test_a_worker_killed_mid_tick_leaves_the_next_tick_to_finish_exactly_once(tesla, transactional_db, tmp_path):
@@ -59,9 +60,9 @@ def test_a_worker_killed_mid_tick_leaves_the_next_tick_to_finish_exactly_once(te
     slow = CeleryWorker(_env(TREMOR_FAULT_DELAY="20"), tmp_path / "slow.log", app="tests.support.slow_celery")
     slow.start()
     try:
-        detect_tick.delay()  # fans out one batch with both services
-        slow.wait_for_log("FAULT-HOOK detected service", timeout=60)
-        slow.kill()  # SIGKILL after the first service committed, before the second
+        detect_tick.delay()  # fans out two batches, one service each
+        slow.wait_for_log("FAULT-HOOK detected services", timeout=60)
+        slow.kill()  # SIGKILL after the first batch committed, before the second
     finally:
         slow.stop()
     done_first = list(ServiceStatus.objects.exclude(evaluated_at=None).values_list("service_id", flat=True))
