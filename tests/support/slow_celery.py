@@ -19,6 +19,7 @@ from config.celery import app  # noqa: E402,F401
 DELAY = float(os.environ.get("TREMOR_FAULT_DELAY", "2"))
 _bucket = bucketing._bucket
 _run_tick = tick.run_tick
+_tick_service = tick.tick_service
 
 
 def _slow_bucket(**kwargs):
@@ -35,7 +36,16 @@ def _slow_run_tick(**kwargs):
     return evaluated
 
 
+def _slow_tick_service(**kwargs):
+    evaluated = _tick_service(**kwargs)  # inside the batch's transaction: nothing committed yet
+    print(f"FAULT-HOOK stepped service {kwargs['service_id']} (uncommitted)", flush=True)
+    time.sleep(DELAY)
+    return evaluated
+
+
 # One bucketing run upserts range after range, one detection tick runs batch after batch
 # (analytics.tasks.detect_batch): the pause falls between two committed units of work.
 bucketing._bucket = _slow_bucket
 tick.run_tick = _slow_run_tick
+if os.environ.get("TREMOR_FAULT_IN_BATCH"):  # the pause inside a batch instead, between two services
+    tick.tick_service = _slow_tick_service
