@@ -9,14 +9,14 @@ from datetime import datetime
 
 import pandas as pd
 from django.db import connection
-from django.db.models import BigIntegerField, Count, Func, Sum
+from django.db.models import BigIntegerField, Count, Func, OuterRef, Subquery, Sum
 from django.db.models.functions import Substr, TruncMinute
 
 from reports import intake_log
-from reports.models import Report
+from reports.models import Report, Service
 
 from .core.series import INTERVALS, zero_filled
-from .models import Bucket, BucketingState, BucketSlice
+from .models import Bucket, BucketingState, BucketSlice, Incident
 
 DIMENSIONS = {"region": "region", "country": "country", "code": "code", "feature": "feature__slug"}
 
@@ -231,3 +231,10 @@ def first_report_at(*, service_id: int) -> datetime | None:
     raw = Report.objects.filter(service_id=service_id).order_by("observed_at").values_list("observed_at", flat=True)
     candidates = [t for t in (first, raw.first()) if t is not None]
     return min(candidates) if candidates else None
+
+
+def latest_incidents(*, service_ids: Sequence[int]) -> dict[int, Incident]:
+    """Each service's most recent incident (by onset), for those that have one: one query for them all."""
+    latest = Incident.objects.filter(service_id=OuterRef("pk")).order_by("-started_at", "-pk").values("pk")[:1]
+    ids = Service.objects.filter(id__in=list(service_ids)).annotate(latest=Subquery(latest)).values("latest")
+    return {incident.service_id: incident for incident in Incident.objects.filter(pk__in=ids)}

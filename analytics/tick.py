@@ -4,10 +4,13 @@ Per service it scores the last `WINDOW` minutes against the profiles of the
 service's 6-hour refit grid (analytics.profiles), then steps the incident
 lifecycle (analytics.core.lifecycle.step_minute, the replay's own) through
 every minute not evaluated yet, and saves the incident (analytics.incidents).
+A batch of services (`run_tick`, one `detect_batch` task) commits once: its reads
+and its status writes are one query each for the whole batch, not one per service.
 """
 
 import logging
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -21,15 +24,24 @@ from .core.lifecycle import OPENED, LifecycleConfig, step_minute
 from .core.scoring import Scored
 from .core.slices import TOTAL, slice_matrix
 from .fitting import tick_profiles
-from .incidents import grouping_batch, lifecycle_config, save_state, state_of
+from .incidents import grouping_batch, lifecycle_config, locked_statuses, save_state, save_statuses, state_of
 from .models import Incident, ServiceStatus
 from .profiles import WINDOW, GridProfiles, Point, grid_profiles, window_points
-from .selectors import slice_rows
+from .selectors import latest_incidents, slice_rows
 
 log = logging.getLogger(__name__)
 
 # After downtime, at most this many missed minutes are caught up per tick.
 MAX_CATCH_UP = 55
+
+
+@lru_cache(maxsize=4)
+def _slots(first: pd.Timestamp, minutes: int, slot_minutes: int) -> tuple[np.ndarray, np.ndarray]:
+    """time_slots of a window's minutes: the same for every service of a batch, so computed once."""
+    slots = time_slots(pd.date_range(first, periods=minutes, freq="1min"), slot_minutes)
+    for array in slots:
+        array.flags.writeable = False  # shared by every caller
+    return slots
 
 
 def score_window(
@@ -51,9 +63,9 @@ def score_window(
     fetched = grid_profiles(points=missing, config=config) if missing else {}
     grids = {at: known[(s, at)] if (s, at) in known else fetched[(s, at)] for s, at in points}
     keys = sorted(set().union(*(g.profiles for g in grids.values())) | {TOTAL})
-    matrix = slice_matrix(rows, start=start, end=end, keys=keys)[keys]
+    matrix = slice_matrix(rows, start=start, end=end, keys=keys)
     index = matrix.index
-    tod, dow = time_slots(index, config.slot_minutes)
+    tod, dow = _slots(index[0], len(index), config.slot_minutes)
     n_win = len(config.windows_minutes)
     expected = np.zeros((len(keys), len(index)))
     alpha = np.full((n_win, len(keys), len(index)), config.max_dispersion)
@@ -70,7 +82,7 @@ def score_window(
             alpha[:, i, cols] = prof.alpha[:, None]
             shift[:, i, cols] = evidence_shift(prof, config)[:, None]
             warm[i, cols], ratio[i, cols] = is_warm, min_ratio
-    counts = matrix.to_numpy(float).T
+    counts = matrix.to_numpy(float)[:, matrix.columns.get_indexer(keys)].T  # the `keys` columns only
     result = score_arrays(index, keys, counts, expected, alpha, warm, ratio, config, 1.0, with_upper=False, shift=shift)
     return Scored(
         index=index, keys=keys, counts=counts.T, expected=expected.T, level=result.level.T,
@@ -78,9 +90,8 @@ def score_window(
     )  # fmt: skip
 
 
-def _open_incident(service_id: int, minute: pd.Timestamp, lifecycle: LifecycleConfig) -> Incident | None:
-    """The incident a new minute may continue: ongoing, or resolved within the merge gap."""
-    recent = Incident.objects.filter(service_id=service_id).order_by("-started_at").first()
+def _continued(recent: Incident | None, minute: pd.Timestamp, lifecycle: LifecycleConfig) -> Incident | None:
+    """The incident a new minute may continue (of the service's latest): ongoing, or resolved within the merge gap."""
     if recent is None or recent.status == Incident.Status.ONGOING:
         return recent
     return recent if recent.ended_at and minute - pd.Timestamp(recent.ended_at) <= lifecycle.merge_gap else None
@@ -89,43 +100,53 @@ def _open_incident(service_id: int, minute: pd.Timestamp, lifecycle: LifecycleCo
 def tick_service(
     *,
     service_id: int,
-    rows: pd.DataFrame,
-    now: datetime,
-    config: DetectorConfig = TREMOR_CONFIG,
-    lifecycle: LifecycleConfig | None = None,
-    profiles: dict[Point, GridProfiles] | None = None,
+    scored: Scored,
+    end: pd.Timestamp,
+    status: ServiceStatus,
+    latest: Incident | None,
+    lifecycle: LifecycleConfig,
 ) -> int:
-    """Evaluate the closed minutes not evaluated yet; returns how many were evaluated."""
-    lifecycle = lifecycle or lifecycle_config()
-    end = pd.Timestamp(now).floor("1min")  # minutes before `end` are closed
-    scored = score_window(service_id=service_id, rows=rows, end=end, config=config, profiles=profiles)
-    with transaction.atomic():
-        status, _ = ServiceStatus.objects.select_for_update().get_or_create(service_id=service_id)
-        last = pd.Timestamp(status.evaluated_at) if status.evaluated_at else end - pd.Timedelta(minutes=2)
-        first_row = max(int(scored.index.searchsorted(last, side="right")), len(scored.index) - MAX_CATCH_UP)
-        if first_row >= len(scored.index):
-            return 0  # another worker evaluated these minutes already
-        incident = _open_incident(service_id, scored.index[first_row], lifecycle)
-        state = state_of(incident) if incident is not None else None
-        events: list[str] = []
-        for row in range(first_row, len(scored.index)):
-            before = state
-            state, new = step_minute(state, scored, row, lifecycle)
-            if OPENED in new and before is not None and incident is not None:
-                incident = None  # a new incident, not a continuation of the old one
-                events = []
-            events += new
-        if state is not None and (events or state.ongoing):
+    """Step the incident through the closed minutes not evaluated yet; returns how many were evaluated.
+
+    Runs inside the batch's transaction, with `status` locked (analytics.incidents.locked_statuses)
+    and `latest` the service's latest incident; saves the incident and sets `status`, which the
+    caller writes with the others. Minutes before `end` are closed.
+    """
+    last = pd.Timestamp(status.evaluated_at) if status.evaluated_at else end - pd.Timedelta(minutes=2)
+    first_row = max(int(scored.index.searchsorted(last, side="right")), len(scored.index) - MAX_CATCH_UP)
+    if first_row >= len(scored.index):
+        return 0  # another worker evaluated these minutes already
+    incident = _continued(latest, scored.index[first_row], lifecycle)
+    state = state_of(incident) if incident is not None else None
+    events: list[str] = []
+    for row in range(first_row, len(scored.index)):
+        before = state
+        state, new = step_minute(state, scored, row, lifecycle)
+        if OPENED in new and before is not None and incident is not None:
+            incident = None  # a new incident, not a continuation of the old one
+            events = []
+        events += new
+    if state is not None and (events or state.ongoing):
+        # A savepoint: a write that fails loses this service's minutes (evaluated again next
+        # tick), never the batch's transaction with the other services' verdicts.
+        with transaction.atomic():
             incident = save_state(service_id=service_id, state=state, incident=incident, events=events)
-        status.level = int(scored.level[-1].max()) if scored.keys else NORMAL
-        status.incident = incident if incident is not None and incident.status == Incident.Status.ONGOING else None
-        status.evaluated_at = scored.index[-1].to_pydatetime()
-        status.save()
+    status.level = int(scored.level[-1].max()) if scored.keys else NORMAL
+    status.incident = incident if incident is not None and incident.status == Incident.Status.ONGOING else None
+    status.evaluated_at = scored.index[-1].to_pydatetime()
     return len(scored.index) - first_row
 
 
 def run_tick(*, service_ids: list[int], now: datetime | None = None) -> int:
-    """One tick for a batch of services: one query for their recent counts, their profiles, then each service."""
+    """One tick for a batch of services, in a number of queries that does not grow with the batch.
+
+    One query for their recent counts and one Redis round trip for their profiles; each service
+    scored; then one transaction: their statuses locked and their latest incidents read (a query
+    each for all), each service's lifecycle stepped, the incidents that changed saved (one write
+    each), every status written in one UPDATE. A service that fails is logged and left for the
+    next tick; the others are committed, then the first failure is raised (unless it only came
+    from scoring with stale profiles, which waits for the refit).
+    """
     now = now or timezone.now()
     end = pd.Timestamp(now).floor("1min")
     rows = slice_rows(service_ids=service_ids, start=end - timedelta(minutes=WINDOW), end=end)
@@ -134,19 +155,46 @@ def run_tick(*, service_ids: list[int], now: datetime | None = None) -> int:
     # missing is fitted within the minute's budget, else scored with a stand-in (analytics.fitting).
     points = [point for s in service_ids for point in window_points(service_id=s, end=end)]
     profiles = tick_profiles(points=points, end=end)
+    failures: list[Exception] = []
+
+    def failed(service_id: int, exc: Exception) -> None:
+        if service_id in profiles.stale:
+            # Profiles fitted by older code that this code cannot score with: wait for the refit.
+            log.warning("tick: service %s could not be scored with its previous profiles", service_id, exc_info=exc)
+        else:
+            log.error("tick: service %s failed; the others are saved", service_id, exc_info=exc)
+            failures.append(exc)
+
+    scored: dict[int, Scored] = {}
+    for service_id in service_ids:
+        if service_id in profiles.waiting:
+            continue  # no profiles at all yet: its minutes are caught up once fitted
+        mine = by_service.get(service_id, rows.iloc[:0])
+        try:
+            scored[service_id] = score_window(service_id=service_id, rows=mine, end=end, profiles=profiles.found)
+        except Exception as exc:
+            failed(service_id, exc)
     evaluated = 0
-    # The widespread grouping of the incidents the batch opens or resolves: once, after every service.
-    with grouping_batch():
-        for service_id in service_ids:
-            if service_id in profiles.waiting:
-                continue  # no profiles at all yet: its minutes are caught up once fitted
-            mine = by_service.get(service_id, rows.iloc[:0])
+    lifecycle = lifecycle_config()
+    # The widespread grouping of the incidents the batch opens or resolves: once, after the commit.
+    with grouping_batch(), transaction.atomic():
+        statuses = locked_statuses(service_ids=list(scored))
+        latest = latest_incidents(service_ids=list(statuses))
+        changed = []
+        for service_id, one in scored.items():
+            if service_id not in statuses:
+                continue  # deleted since the batch was sent
+            status = statuses[service_id]
             try:
-                evaluated += tick_service(service_id=service_id, rows=mine, now=now, profiles=profiles.found)
-            except Exception:
-                if service_id not in profiles.stale:
-                    raise
-                # Profiles fitted by older code that this code cannot score with: wait for the refit.
-                log.warning("tick: service %s could not be scored with its previous profiles", service_id,
-                            exc_info=True)  # fmt: skip
+                n = tick_service(service_id=service_id, scored=one, end=end, status=status,
+                                 latest=latest.get(service_id), lifecycle=lifecycle)  # fmt: skip
+            except Exception as exc:
+                failed(service_id, exc)
+                continue
+            if n:
+                evaluated += n
+                changed.append(status)
+        save_statuses(changed)
+    if failures:
+        raise failures[0]
     return evaluated

@@ -9,11 +9,9 @@ import pytest
 from django.core.cache import cache
 
 from analytics import fitting, profiles, snapshots, tasks, tick
-from analytics.bucketing import bucket_range
 from analytics.core.detection import TREMOR_CONFIG
 from analytics.models import ProfileSnapshot, ServiceStatus
-from reports.models import Report
-from reports.services import service_create
+from tests.support.reports import quiet_fleet
 
 END = pd.Timestamp("2024-03-04 15:00Z")
 
@@ -42,21 +40,7 @@ def version_reset():
 @pytest.fixture
 def fleet(db):
     """Four services with two days of reports before END."""
-    services = [service_create(slug=f"s{k}", name=f"S{k}", features=["app"]) for k in range(4)]
-    rows = []
-    for service in services:
-        feature = service.features.get(slug="app")
-        for k, minute in enumerate(pd.date_range(END - pd.Timedelta(days=2), END, freq="6min", inclusive="left")):
-            country = ("FR", "US")[k % 2]
-            rows.append(
-                Report(service=service, feature=feature, code="503", country=country, region="EU",
-                       observed_at=minute, received_at=minute, source="import")
-            )  # fmt: skip
-    Report.objects.bulk_create(rows, batch_size=2000)
-    bucket_range(
-        start=END - pd.Timedelta(days=2), end=END + pd.Timedelta(minutes=30), services=[s.slug for s in services]
-    )
-    return [s.id for s in services]
+    return quiet_fleet(4, end=END, every="6min")
 
 
 def _tick(ids: list[int], minute: int) -> int:
