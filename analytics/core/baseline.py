@@ -377,10 +377,12 @@ def _typical_day(c: np.ndarray, valid: np.ndarray, tod: np.ndarray, dow: np.ndar
     size = (int(date[-1]) + 1) * n_tod
     sums = np.bincount(cell, np.where(valid, c, 0.0), size).reshape(-1, n_tod)
     rows = np.bincount(cell, valid.astype(float), size).reshape(-1, n_tod)
-    per_day = np.where(rows > 0, sums / np.maximum(rows, 1.0), np.nan)
-    seen = np.isfinite(per_day).any(axis=0)
-    median = np.full(n_tod, fallback)
-    median[seen] = np.nanmedian(per_day[:, seen], axis=0)
+    per_day = np.sort(np.where(rows > 0, sums / np.maximum(rows, 1.0), np.nan), axis=0)  # NaN sort last
+    n = (rows > 0).sum(axis=0)
+    cols = np.arange(n_tod)
+    lo, hi = np.maximum((n - 1) // 2, 0), np.maximum(n // 2, 0)
+    # np.nanmedian, a tenth of a fit's time, as the middle of each column's sorted days.
+    median = np.where(n > 0, (per_day[lo, cols] + per_day[hi, cols]) / 2.0, fallback)
     return median[tod]
 
 
