@@ -83,9 +83,9 @@ def run_once(backend: RedisCache, script: str, *, keys: list[str], args: list) -
     """
     sha = _shas.get(script) or _shas.setdefault(script, hashlib.sha1(script.encode()).hexdigest())
     keys = [backend.make_key(k) for k in keys]
-    pools = [backend._cache._get_connection_pool(True)] + [_patient_pool(backend, t) for t in RETRY_TIMEOUTS]
     unknown: OutcomeUnknown | None = None
-    for pool in pools:
+    for timeout in (None, *RETRY_TIMEOUTS):
+        pool = backend._cache._get_connection_pool(True) if timeout is None else _patient_pool(backend, timeout)
         try:
             return _attempt(pool, script, sha, keys, args)
         except OutcomeUnknown as exc:
