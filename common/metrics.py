@@ -17,7 +17,8 @@ HTTP_LATENCY = Histogram(
     ["route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-# outcome: accepted (counted), duplicate (within the dedupe window), throttled (answered 429).
+# outcome: accepted (counted), duplicate (within the dedupe window), throttled (answered 429),
+# unconfirmed (answered 503: Redis did not confirm the intake log's append in time, reports.redis_scripts).
 REPORTS = Counter("tremor_reports", "Reports received, by source and outcome.", ["source", "outcome"])
 
 

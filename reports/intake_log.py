@@ -13,6 +13,7 @@ log to what they count, each exactly once (`count_once`).
 
 import logging
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
 from . import redis_scripts
-from .dedupe import CLAIM_FUNCTION_LUA, Claim
+from .dedupe import Claim
 
 log = logging.getLogger(__name__)
 
@@ -180,27 +181,83 @@ def counted(entry: Entry) -> Counted:
     return Counted(entry.number, int(s), slug, code, country, region, datetime.fromisoformat(at))
 
 
-_CLAIM_AND_APPEND_LUA = (
-    CLAIM_FUNCTION_LUA
-    + """
-local first = claim(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
-if first == 1 and ARGV[3] ~= '' then
-  return {1, redis.call('XADD', KEYS[3], '*', 'r', ARGV[3])}
+# claim_once(held, reporter, network, window, cap, rid, stream, entry) -> first, entry id.
+# `held`: the reporter key's value, read by the caller in the same script. The reporter key
+# keeps "rid first entry-id" of the request that took it, so a request sent again because
+# its reply was late (redis_scripts.run_once) gets its first outcome back from
+# outcome_of() and appends nothing: one report, one entry, however often it is sent.
+# The reporter key is set even when the network is full: that device's repeats stay repeats.
+CLAIM_ONCE_LUA = """
+local function outcome_of(held, rid)
+  if held then
+    local first, id = string.match(held, '^' .. rid .. ' (%d) (.*)$')
+    if first then
+      return tonumber(first), id
+    end
+  end
+  return nil, ''
 end
-return {first, ''}
+local function claim_once(held, reporter, network, window, cap, rid, stream, entry)
+  if held then
+    return 0, ''
+  end
+  local first, id = 0, ''
+  local used = redis.call('INCR', network)
+  if used == 1 then
+    redis.call('EXPIRE', network, window)
+  end
+  if used <= tonumber(cap) then
+    first = 1
+    if entry ~= '' then
+      id = redis.call('XADD', stream, '*', 'r', entry)
+    end
+  end
+  redis.call('SET', reporter, rid .. ' ' .. first .. ' ' .. id, 'EX', window)
+  return first, id
+end
+"""
+_CLAIM_AND_APPEND_LUA = (
+    CLAIM_ONCE_LUA
+    + """
+local held = redis.call('GET', KEYS[1])
+local first, id = outcome_of(held, ARGV[3])
+if not first then
+  first, id = claim_once(held, KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], KEYS[3], ARGV[4])
+end
+return {first, id}
 """
 )
+
+
+class Unconfirmed(Exception):
+    """Redis may have logged the report but did not say so in time: answer 503, and store it no other way."""
+
+
+RETRY_AFTER_UNCONFIRMED = "5"  # seconds: the reply was late (a slow fsync), Redis is likely still up
+
+
+def request_id() -> str:
+    """Names one intake request in its Redis calls: a repeat of the call is recognised (CLAIM_ONCE_LUA)."""
+    return secrets.token_hex(6)  # unique among one reporter's requests of a window: ample
 
 
 def claim_and_append(claim: Claim, entry: str) -> tuple[bool | None, str]:
     """(claimed, entry id): claim, and append `entry` ("": none) when claimed, in one call.
 
-    (None, "") while Redis is down: the caller checks dedupe in the database and INSERTs.
+    (None, "") when Redis surely did not run the call (down): the caller checks dedupe
+    in the database and INSERTs. Unconfirmed when it may have appended `entry`.
     """
+    keys = [claim.reporter_key, claim.network_key, STREAM]
     try:
-        keys = [claim.reporter_key, claim.network_key, STREAM]
-        claimed, logged = redis_scripts.run(backend(), _CLAIM_AND_APPEND_LUA, keys=keys,
-                                            args=[claim.window, claim.cap, entry])  # fmt: skip
+        claimed, logged = redis_scripts.run_once(backend(), _CLAIM_AND_APPEND_LUA, keys=keys,
+                                                 args=[claim.window, claim.cap, request_id(), entry])  # fmt: skip
+    except redis_scripts.OutcomeUnknown as exc:
+        if entry:
+            log.error("intake: Redis did not confirm the append (%s): answering 503", exc)
+            raise Unconfirmed(str(exc)) from exc
+        # Nothing was to be appended: whatever ran, the report is stored nowhere yet.
+        log.warning("intake: Redis did not answer (%s), checking dedupe in the database", exc)
+        return None, ""
     except Exception as exc:
         log.warning("intake: Redis unavailable (%s), checking dedupe in the database", exc)
         return None, ""

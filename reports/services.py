@@ -122,7 +122,8 @@ def report_submit(
     the caller already tried it (intake's throttle script), else None;
     `log_entry`: the entry id when that script also appended the report to the
     intake log. Otherwise the report goes to the log here when it is durable,
-    else (or with Redis down) straight into the table.
+    else (or with Redis down) straight into the table. intake_log.Unconfirmed when
+    Redis may have logged it without saying so in time: the caller answers 503.
     """
     now = now or timezone.now()
     report = _report(item, source=source, now=now, fingerprint=fingerprint)

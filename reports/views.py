@@ -8,6 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.metrics import report_outcome
+
+from . import intake_log
 from .api.throttles import ReportFormThrottle
 from .catalog import catalog
 from .fingerprint import client_address, reporter_fingerprint
@@ -38,7 +41,16 @@ def report_form(request, slug: str):
             fingerprint = reporter_fingerprint(
                 address=client_address(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
             )
-            result = report_submit(item=form.cleaned_item, source=Report.Source.WEB, fingerprint=fingerprint)
+            try:
+                result = report_submit(item=form.cleaned_item, source=Report.Source.WEB, fingerprint=fingerprint)
+            except intake_log.Unconfirmed:
+                report_outcome(source=Report.Source.WEB, outcome="unconfirmed")
+                # Stored, or not: the log did not confirm in time (reports.api.intake says why not a fallback).
+                text = _("We could not confirm that your report was received. Sending it again is safe: it is "
+                         "never counted twice.")  # fmt: skip
+                response = HttpResponse(text, status=503)
+                response["Retry-After"] = intake_log.RETRY_AFTER_UNCONFIRMED
+                return response
             return redirect(reverse("report-thanks", args=[slug]) + f"?counted={int(result.counted)}")
     else:
         country = country_from_accept_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))

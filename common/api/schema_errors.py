@@ -22,7 +22,9 @@ _ERRORS = {
     "404": "No such object.",
     "413": "Request body too large.",
     "429": "Rate limit exceeded: retry after Retry-After seconds.",
-    "503": "Storage briefly unavailable (database restarting): nothing was stored, retry after Retry-After seconds.",
+    "503": "Storage briefly unavailable (database restarting: nothing was stored; or, for a report, the intake log "
+    "did not confirm it in time: it may have been stored, and a resend is not counted twice). Retry after Retry-After"
+    " seconds.",
 }
 
 

@@ -18,7 +18,8 @@ from rest_framework.views import APIView
 from common.api.caching import ConditionalGetMixin
 from common.api.filters import StrictFilterSet
 from common.api.pagination import ReportCursorPagination
-from reports import idempotency
+from common.metrics import report_outcome
+from reports import idempotency, intake_log
 from reports.dedupe import claim_of
 from reports.fingerprint import client_address, reporter_fingerprint
 from reports.models import Report
@@ -28,6 +29,11 @@ from reports.validation import ReportInput, validate_report
 
 from . import serializers as s
 from .throttles import BulkIntakeThrottle, ReportSubmitThrottle
+
+UNCONFIRMED = (
+    "The intake log did not confirm this report in time; it may have been stored. Sending it again is safe: "
+    "a report is never counted twice (the resend is answered counted: false if the first was stored)."
+)
 
 
 def _report_out(result: SubmitResult, item: ReportInput) -> dict:
@@ -72,13 +78,20 @@ class ReportCreateView(APIView):
         if not errors:
             claim = claim_of(service_id=item.service_id, fingerprint=fingerprint)
             payload = report_log_payload(item=item, source=Report.Source.API, fingerprint=fingerprint, now=now)
-        admission = self._admit(request, throttle, claim=claim, entry=payload)
-        if errors:
-            raise ValidationError({field: [message] for field, message in errors.items()})
-        result = report_submit(
-            item=item, source=Report.Source.API, fingerprint=fingerprint, claimed=admission.claimed,
-            log_entry=admission.entry, now=now,
-        )  # fmt: skip
+        try:
+            admission = self._admit(request, throttle, claim=claim, entry=payload)
+            if errors:
+                raise ValidationError({field: [message] for field, message in errors.items()})
+            result = report_submit(
+                item=item, source=Report.Source.API, fingerprint=fingerprint, claimed=admission.claimed,
+                log_entry=admission.entry, now=now,
+            )  # fmt: skip
+        except intake_log.Unconfirmed:
+            report_outcome(source=Report.Source.API, outcome="unconfirmed")
+            # Not a 201 (Redis did not confirm it), not a 500, and not stored another way (it may be in the
+            # log already): say so. A resend is safe: the first one, if it was logged, makes it a duplicate.
+            headers = {"Retry-After": intake_log.RETRY_AFTER_UNCONFIRMED}
+            return Response({"detail": UNCONFIRMED}, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
         return Response(
             _report_out(result, item), status=status.HTTP_201_CREATED if result.counted else status.HTTP_200_OK
         )

@@ -7,7 +7,6 @@ than one per site, but far from none.
 
 import logging
 import math
-import secrets
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from common.metrics import report_outcome
 from reports import intake_log, redis_scripts
-from reports.dedupe import CLAIM_FUNCTION_LUA, Claim
+from reports.dedupe import Claim
 from reports.fingerprint import client_network
 from reports.models import RATE_RE
 
@@ -28,29 +27,35 @@ log = logging.getLogger(__name__)
 # DRF's sliding window (drop stamps older than the window, refuse when full, else
 # add one) in one atomic round trip instead of a GET and a SET (bench/README.md).
 # A sorted set of stamps also closes the GET/SET race between web workers.
-# With two more keys, an admitted request also claims its dedupe keys
-# (reports.dedupe): single-report intake then pays one Redis round trip, not two.
-# With a fourth key, a counted report is appended to the intake log (reports.intake_log)
-# in the same call: Redis answers once the entry is fsynced.
-_SLIDING_WINDOW_LUA = (
-    CLAIM_FUNCTION_LUA
-    + """
+# With three more keys, an admitted request also claims its dedupe keys
+# (reports.dedupe) and appends a counted report to the intake log (reports.intake_log):
+# single-report intake pays one Redis round trip, and Redis answers once the entry is
+# fsynced. That call is idempotent (intake_log.CLAIM_ONCE_LUA): a repeat of a request
+# that already ran returns its outcome before the window is looked at, so a late reply
+# retried (redis_scripts.run_once) neither appends twice nor throttles itself.
+_WINDOW_LUA = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
 local n = redis.call('ZCARD', KEYS[1])
 if n >= tonumber(ARGV[3]) then
-  return {0, n, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2], 0}
+  return {0, n, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2], 0, ''}
 end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-local first = 0
-if #KEYS > 1 then
-  first = claim(KEYS[2], KEYS[3], ARGV[6], ARGV[7])
+"""
+_SLIDING_WINDOW_LUA = _WINDOW_LUA + "return {1, n + 1, '0', 0, ''}"
+_WINDOW_AND_CLAIM_LUA = (
+    intake_log.CLAIM_ONCE_LUA
+    + """
+local held = redis.call('GET', KEYS[2])
+local first, id = outcome_of(held, ARGV[8])
+if first then
+  return {1, 0, '0', first, id}
 end
-local entry = ''
-if first == 1 and #KEYS > 3 then
-  entry = redis.call('XADD', KEYS[4], '*', 'r', ARGV[8])
-end
-return {1, n + 1, '0', first, entry}
+"""
+    + _WINDOW_LUA
+    + """
+first, id = claim_once(held, KEYS[2], KEYS[3], ARGV[6], ARGV[7], ARGV[8], KEYS[4], ARGV[9])
+return {1, n + 1, '0', first, id}
 """
 )
 
@@ -70,17 +75,19 @@ def _sliding_window(
 
     `claim`: the dedupe claim to take once the request is admitted; `entry`: the
     encoded report to append to the intake log once claimed ("": none).
+    Without a claim, any failure raises (the caller throttles locally). With one:
+    redis_scripts.NotRun when Redis surely did not run it, OutcomeUnknown when it may have.
     """
-    keys = [key] if claim is None else [key, claim.reporter_key, claim.network_key]
-    member = f"{now!r}-{secrets.token_hex(4)}"
-    args = [repr(now), duration, limit, member, math.ceil(duration * 1000)]
-    args += [claim.window, claim.cap] if claim is not None else [0, 0]
-    if claim is not None and entry:
-        keys.append(intake_log.STREAM)
-        args.append(entry)
-    allowed, count, oldest, claimed, *rest = redis_scripts.run(cache, _SLIDING_WINDOW_LUA, keys=keys, args=args)
-    logged = rest[0].decode() if rest and isinstance(rest[0], bytes) else (rest[0] if rest else "")
-    return bool(allowed), int(count), float(oldest), bool(claimed), logged
+    rid = intake_log.request_id()
+    args = [repr(now), duration, limit, f"{now!r}-{rid}", math.ceil(duration * 1000)]
+    if claim is None:
+        reply = redis_scripts.run(cache, _SLIDING_WINDOW_LUA, keys=[key], args=args)
+    else:
+        keys = [key, claim.reporter_key, claim.network_key, intake_log.STREAM]
+        args += [claim.window, claim.cap, rid, entry]
+        reply = redis_scripts.run_once(cache, _WINDOW_AND_CLAIM_LUA, keys=keys, args=args)
+    allowed, count, oldest, claimed, logged = reply
+    return bool(allowed), int(count), float(oldest), bool(claimed), logged.decode() if logged else ""
 
 
 class LocalWindows:
@@ -137,6 +144,11 @@ class _NetworkThrottle(SimpleRateThrottle):
             self.history = [] if allowed else [oldest] * count
             return Admission(allowed, claimed if allowed and claim is not None else None, logged)
         except Exception as exc:
+            if entry and isinstance(exc, redis_scripts.OutcomeUnknown):
+                # It may be in the log: any other way of storing it could store it twice.
+                log.error("intake: Redis did not confirm the append (%s): answering 503", exc)
+                raise intake_log.Unconfirmed(str(exc)) from exc
+            # Down, or late with nothing to append: throttle here; the caller's fallback stores it once.
             log.warning("throttle: Redis unavailable (%s), throttling in this process", exc)
             allowed, self.history = local_windows.allow(self.key, now=self.now, duration=duration, limit=limit)
             return Admission(allowed)
