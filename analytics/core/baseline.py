@@ -88,10 +88,9 @@ class DetectorConfig:
     # window sees one country's noisy quarter-hour as much as an outage's first
     # minutes; what sets the outage apart is the multiple of its usual level.
     window_min_ratios: tuple[float, ...] | None = None
-    # Outage-robust fit for report counts: the first pass has no level (a
-    # long outage yesterday would otherwise lift the level to its bound, make
-    # the outage look normal and ordinary hours look extreme), and only the
-    # upper tail is masked (reports never fail downwards).
+    # Only the upper tail is masked (reports never fail downwards). The first
+    # mask's outage-robust reference is a typical day in every configuration
+    # (`_typical_day`); off in TREMOR_CONFIG (it lost the 14 Feb "EU only" scope).
     robust_level: bool = False
     # Self-calibration of the evidence: the NB tails are right in the bulk, but
     # some series burst far more often than their fitted NB says (tweets, a
@@ -301,27 +300,14 @@ def fit_arrays(
         wk = w_long * keep
         # Global rate per minute: prior for quiet / unseen hours of the day.
         g = max((wk * c).sum() / max(wk.sum(), 1e-12) / step_minutes, min_rate)
-        prior_steps = cfg.tod_prior_minutes / step_minutes
-        num = np.bincount(tod, wk * c, n_tod) + prior_steps * g * step_minutes
-        den = np.bincount(tod, wk, n_tod) + prior_steps
-        tod_rate = num / den / step_minutes  # per minute
-        e_tod = tod_rate[tod] * step_minutes
-        # Day-of-week factor, shrunk to 1 by dow_prior_days of the day's expectation.
-        day_expect = tod_rate.sum() * cfg.slot_minutes
-        k_dow = cfg.dow_prior_days * day_expect * (wk.sum() / max(keep.sum(), 1))
-        dow_factor = (np.bincount(dow, wk * c, 7) + k_dow) / (np.bincount(dow, wk * e_tod, 7) + k_dow)
-        e_row = e_tod * dow_factor[dow]
-        # Level: recent counts vs the long profile, shrunk to 1.
-        ws = w_short * keep
-        level = ((ws * c).sum() + cfg.level_prior_counts) / ((ws * e_row).sum() + cfg.level_prior_counts)
-        level = float(np.clip(level, cfg.level_bounds[0], cfg.level_bounds[1]))
-        if cfg.robust_level and it == 0:
-            level = 1.0
-        e_row = np.maximum(e_row * level, min_rate * step_minutes)
-        if it == cfg.fit_iterations - 1:
-            break
-        if it == 0:  # the first mask: against a typical day, which an outage does not move
+        if it == 0 and cfg.fit_iterations > 1:
+            # The first mask: against a typical day, which an outage does not move.
             e_row = np.maximum(_typical_day(c, valid, tod, dow, n_tod, g * step_minutes), min_rate * step_minutes)
+        else:
+            tod_rate, dow_factor, level, e_row = _mean_fit(c, wk, w_short * keep, keep, tod, dow, n_tod, g, cfg,
+                                                            step_minutes)  # fmt: skip
+            if it == cfg.fit_iterations - 1:
+                break
         # Mask extreme rows (both tails) so incidents do not shape the baseline.
         row_alpha = solve_alpha(np.where(keep, c, np.nan), e_row, cfg.min_dispersion, alpha_hi)
         mask_alpha = row_alpha
@@ -359,6 +345,26 @@ def fit_arrays(
         evidence_shift=np.asarray(shifts) if cfg.calibrate else None,
         week_factor=week,
     )
+
+
+def _mean_fit(c: np.ndarray, wk: np.ndarray, ws: np.ndarray, keep: np.ndarray, tod: np.ndarray, dow: np.ndarray,
+              n_tod: int, g: float, cfg: DetectorConfig, step_minutes: float) -> tuple:  # fmt: skip
+    """(tod_rate per minute, dow_factor, level, expected per row); `wk`, `ws`: long and short row weights."""
+    min_rate = cfg.min_rate_per_minute
+    prior_steps = cfg.tod_prior_minutes / step_minutes
+    num = np.bincount(tod, wk * c, n_tod) + prior_steps * g * step_minutes
+    den = np.bincount(tod, wk, n_tod) + prior_steps
+    tod_rate = num / den / step_minutes  # per minute
+    e_tod = tod_rate[tod] * step_minutes
+    # Day-of-week factor, shrunk to 1 by dow_prior_days of the day's expectation.
+    day_expect = tod_rate.sum() * cfg.slot_minutes
+    k_dow = cfg.dow_prior_days * day_expect * (wk.sum() / max(keep.sum(), 1))
+    dow_factor = (np.bincount(dow, wk * c, 7) + k_dow) / (np.bincount(dow, wk * e_tod, 7) + k_dow)
+    e_row = e_tod * dow_factor[dow]
+    # Level: recent counts vs the long profile, shrunk to 1.
+    level = ((ws * c).sum() + cfg.level_prior_counts) / ((ws * e_row).sum() + cfg.level_prior_counts)
+    level = float(np.clip(level, cfg.level_bounds[0], cfg.level_bounds[1]))
+    return tod_rate, dow_factor, level, np.maximum(e_row * level, min_rate * step_minutes)
 
 
 def _typical_day(c: np.ndarray, valid: np.ndarray, tod: np.ndarray, dow: np.ndarray, n_tod: int,

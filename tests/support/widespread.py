@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.test import TestCase
 
 from analytics import widespread
-from analytics.core.lifecycle import LifecycleConfig, recovery_quiet
+from analytics.core.lifecycle import recovery_quiet
+from analytics.incidents import lifecycle_config
 from analytics.models import Incident, WidespreadEvent
 from reports.models import Service
 
@@ -32,8 +32,8 @@ def _row(services: list[Service], item: dict, *, resolved: bool) -> Incident:
 
 def resolved_at(item: dict) -> pd.Timestamp:
     """When the lifecycle resolves it: its first recovered minute plus the rest of the recovery."""
-    config = LifecycleConfig(recovery_minutes=settings.TREMOR_INCIDENT_RECOVERY_MINUTES)
-    return item["ended_at"] + recovery_quiet(config, item["started_at"], item["ended_at"]) - pd.Timedelta(minutes=1)
+    quiet = recovery_quiet(lifecycle_config(), item["started_at"], item["ended_at"])
+    return item["ended_at"] + quiet - pd.Timedelta(minutes=1)
 
 
 def run_live(
